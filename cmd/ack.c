@@ -1,0 +1,13 @@
+/* ack.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_ack(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: ack: not implemented yet\n");
+	return EX_IOERR;
+}

@@ -1,0 +1,111 @@
+/*
+ * common.c: what the subcommands share: opening a queue by name, mapping
+ * errors to exit statuses, the one number parser, escaped printing.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+int
+exit_for_errno(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+		return EX_NOQUEUE;
+	default:
+		return EX_IOERR;
+	}
+}
+
+struct spool *
+open_queue(const char *queue, unsigned flags, int *status)
+{
+	struct spool *q;
+	char *path;
+
+	if ((path = spool_resolve(queue)) == NULL) {
+		if (errno == EINVAL) {
+			fprintf(stderr, "spool: %s: ", cmd_name);
+			print_escaped(stderr, queue);
+			fprintf(stderr, ": not a valid queue name\n");
+			*status = EX_USAGE;
+		} else {
+			fprintf(stderr, "spool: %s: cannot find the queue "
+					"root: %s\n",
+			    cmd_name, strerror(errno));
+			*status = EX_IOERR;
+		}
+		return NULL;
+	}
+	if ((q = spool_open(path, flags)) == NULL) {
+		int err = errno;
+
+		fprintf(stderr, "spool: %s: ", cmd_name);
+		print_escaped(stderr, queue);
+		fprintf(stderr, ": %s\n", spool_open_error());
+		*status = (err == ENOENT || err == ENOTDIR || err == EINVAL)
+		    ? EX_NOQUEUE
+		    : EX_IOERR;
+		free(path);
+		errno = err;
+		return NULL;
+	}
+	free(path);
+	return q;
+}
+
+int
+parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s)) {
+		errno = EINVAL;
+		return -1;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (errno == ERANGE || v < min || v > max) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+parse_duration_opt(const char *opt, const char *arg, int64_t *ms)
+{
+	if (spool_parse_duration(arg, ms) == -1) {
+		usage("%s: invalid duration '%s' (use e.g. 250ms, 30s, 5m, "
+		      "2h, 1d)",
+		    opt, arg);
+		return -1;
+	}
+	return 0;
+}
+
+void
+print_escaped(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '\\')
+			fputs("\\\\", f);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(f, "\\%03o", *p);
+		else
+			fputc(*p, f);
+	}
+}

@@ -1,0 +1,13 @@
+/* export.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_export(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: export: not implemented yet\n");
+	return EX_IOERR;
+}

@@ -1,0 +1,13 @@
+/* gc.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_gc(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: gc: not implemented yet\n");
+	return EX_IOERR;
+}

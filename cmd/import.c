@@ -1,0 +1,13 @@
+/* import.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_import(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: import: not implemented yet\n");
+	return EX_IOERR;
+}

@@ -1,0 +1,13 @@
+/* init.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_init(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: init: not implemented yet\n");
+	return EX_IOERR;
+}

@@ -1,0 +1,13 @@
+/* kick.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_kick(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: kick: not implemented yet\n");
+	return EX_IOERR;
+}

@@ -1,0 +1,13 @@
+/* list.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_list(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: list: not implemented yet\n");
+	return EX_IOERR;
+}

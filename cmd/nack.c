@@ -1,0 +1,13 @@
+/* nack.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_nack(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: nack: not implemented yet\n");
+	return EX_IOERR;
+}

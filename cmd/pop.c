@@ -1,0 +1,13 @@
+/* pop.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_pop(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: pop: not implemented yet\n");
+	return EX_IOERR;
+}

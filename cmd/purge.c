@@ -1,0 +1,13 @@
+/* purge.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_purge(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: purge: not implemented yet\n");
+	return EX_IOERR;
+}

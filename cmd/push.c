@@ -1,0 +1,13 @@
+/* push.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_push(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: push: not implemented yet\n");
+	return EX_IOERR;
+}

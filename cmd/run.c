@@ -1,0 +1,13 @@
+/* run.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_run(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: run: not implemented yet\n");
+	return EX_IOERR;
+}

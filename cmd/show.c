@@ -1,0 +1,13 @@
+/* show.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_show(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: show: not implemented yet\n");
+	return EX_IOERR;
+}

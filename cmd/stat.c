@@ -1,0 +1,13 @@
+/* stat.c: placeholder until the subcommand lands; always fails. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+int
+cmd_stat(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "spool: stat: not implemented yet\n");
+	return EX_IOERR;
+}

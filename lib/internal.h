@@ -1,0 +1,128 @@
+/*
+ * internal.h: the on-disk format and the helpers lib/ shares.  Not for
+ * cmd/: a command that needs this shows a function missing from spool.h.
+ *
+ * Layout of a queue (spool(5) is the user-facing description):
+ *
+ *   QUEUE/config                 "key value" lines: max-attempts, lease,
+ *                                backoff MIN:MAX
+ *   QUEUE/tmp/ID                 being written; never seen by consumers
+ *   QUEUE/new/P.HHHHHHHH/LLL/N   ready; bucketed by the ID's priority and
+ *                                enqueue time
+ *   QUEUE/cur/N                  leased (flat: bounded by consumers)
+ *   QUEUE/retry/HHHHHHHH/LLL/N   waiting; bucketed by due time
+ *   QUEUE/dead/P.HHHHHHHH/LLL/N  given up; bucketed like new/
+ *   QUEUE/info/ID                failure history (text), outside the
+ *                                four message trees
+ *
+ * An ID is 31 characters: one priority digit (9 - priority, so that
+ * ASCII order is delivery order), 14 hex digits of enqueue time in
+ * microseconds since the epoch, 10 hex digits of randomness and 6 hex
+ * digits of a hash of the host name.  Within one process the time part
+ * strictly increases, so a batch keeps its order.
+ *
+ * A message file's name is ID.aN.sSIZE with N the claims so far and SIZE
+ * the payload's bytes; in cur/ it adds .lDEADLINE and in retry/ .dDUE,
+ * both in milliseconds since the epoch, decimal.
+ *
+ * A bucket path for time T (microseconds) is HHHHHHHH = T >> 28 as 8 hex
+ * digits (about 268 s per top-level bucket) and LLL = (T >> 16) & 0xfff
+ * as 3 hex digits (65.5 ms per leaf), so a pop lists new/, one top-level
+ * bucket and one leaf, whatever the depth.
+ *
+ * Transitions, each one rename (renameat2 RENAME_NOREPLACE, or link then
+ * unlink where the filesystem refuses it):
+ *   push   tmp/ID -> new/B/ID.a0.sS         (or retry/B/ID.a0.sS.dDUE)
+ *   claim  new|retry -> cur/ID.a(N+1).sS.lDL
+ *   touch  cur/..lDL -> cur/..lDL2
+ *   ack    unlink cur/...
+ *   nack   cur -> retry/B/ID.aN.sS.dDUE, or dead/B/ID.aN.sS
+ *   expire cur -> retry (due now), or dead when attempts are spent
+ *   kick   dead|retry -> new/B/ID.a0.sS
+ */
+#ifndef SPOOL_INTERNAL_H
+#define SPOOL_INTERNAL_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "spool.h"
+
+#define TMP_MAX_AGE_MS (36LL * 3600 * 1000)
+#define ERRBUF_SIZE 512
+
+struct spool {
+	char *path;
+	int rootfd;
+	int dirfd[SPOOL_NSTATES]; /* new cur retry dead */
+	int tmpfd;
+	int infofd; /* -1 until first needed */
+	unsigned flags;
+	struct spool_config cfg;
+	spool_warn_fn *warn;
+	void *warnarg;
+	int inotifyfd; /* -1 until spool_wait() needs it */
+	char err[ERRBUF_SIZE];
+};
+
+struct spool_msg {
+	char id[SPOOL_ID_SIZE];
+	char *token;
+	unsigned attempt;
+	uint64_t size;
+	int64_t deadline_ms;
+	int priority;
+	int fd;
+};
+
+/* Errors: set q->err to "what: strerror(errno)" and keep errno. */
+int seterr(struct spool *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void warnq(struct spool *, const char *relpath, const char *why);
+
+/* Clocks.  now_ms() and now_us() read CLOCK_REALTIME. */
+int64_t now_ms(void);
+int64_t now_us(void);
+
+/* IDs and names (name.c). */
+int new_id(int priority, char id[SPOOL_ID_SIZE]);
+int id_priority(const char *id);
+int64_t id_time_us(const char *id);
+int format_name(char *buf, size_t size, const char *id, unsigned attempts,
+    uint64_t msgsize, char kind, int64_t when_ms);
+void bucket_of(int64_t t_us, int priority, char top[16], char leaf[8]);
+int is_bucket_top(const char *name, int with_priority);
+int is_bucket_leaf(const char *name);
+
+/* Directories (dir.c). */
+int open_dir_at(int dirfd, const char *name);
+int open_bucket(struct spool *, enum spool_state, const char *top,
+    const char *leaf, int create, int *created);
+int fsync_dir(struct spool *, int fd, const char *what);
+int move_noreplace(struct spool *, int fromfd, const char *from, int tofd,
+    const char *to);
+/* Sorted names in a directory; every name is malloc'ed. */
+struct names {
+	char **v;
+	size_t n, cap;
+};
+int list_dir(int fd, struct names *);
+void names_free(struct names *);
+
+/* Config (config.c). */
+int read_config(struct spool *);
+int write_config(int rootfd, const struct spool_config *, unsigned mode,
+    int nosync);
+
+/* History (info.c). */
+int history_append(struct spool *, const char *id, unsigned attempt,
+    const char *reason);
+int history_remove(struct spool *, const char *id);
+
+/* Scanning (scan.c). */
+int reclaim_expired(struct spool *, struct spool_gc_report *);
+int backoff_ms(const struct spool_config *, unsigned attempt, int64_t *ms);
+
+#endif /* SPOOL_INTERNAL_H */
