@@ -121,6 +121,21 @@ int history_append(struct spool *, const char *id, unsigned attempt,
     const char *reason);
 int history_remove(struct spool *, const char *id);
 
+/*
+ * Publishing (push.c), the one durable write path, also used by import.
+ * tmp_create() makes tmp/ID exclusively and returns a writable fd;
+ * tmp_publish() syncs it (unless the handle is SPOOL_NOSYNC), closes it,
+ * renames it to STATE (new, retry or dead) with the given attempts and,
+ * for retry, due time, fsyncs the target directory and unlinks tmp/ID on
+ * any failure.  Returns 0, -1, or EEXIST (positive) when a message with
+ * that ID is already in the target bucket.  tmp_abort() unlinks and
+ * closes.
+ */
+int tmp_create(struct spool *, const char *id, int *fd);
+int tmp_publish(struct spool *, const char *id, int fd, uint64_t size,
+    enum spool_state state, unsigned attempts, int64_t due_ms);
+void tmp_abort(struct spool *, const char *id, int fd);
+
 /* Scanning (scan.c). */
 int reclaim_expired(struct spool *, struct spool_gc_report *);
 int backoff_ms(const struct spool_config *, unsigned attempt, int64_t *ms);
