@@ -43,6 +43,7 @@
 #ifndef SPOOL_INTERNAL_H
 #define SPOOL_INTERNAL_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <stdarg.h>
@@ -55,11 +56,15 @@
 
 struct spool {
 	char *path;
+	char *abspath; /* for tokens; made on first claim */
+	int housekept; /* tmp/ swept by this handle already */
 	int rootfd;
 	int dirfd[SPOOL_NSTATES]; /* new cur retry dead */
 	int tmpfd;
 	int infofd; /* -1 until first needed */
 	unsigned flags;
+	unsigned dirmode;  /* the queue directory's mode, for buckets */
+	unsigned filemode; /* dirmode without x bits, for message files */
 	struct spool_config cfg;
 	spool_warn_fn *warn;
 	void *warnarg;
@@ -77,6 +82,11 @@ struct spool_msg {
 	int fd;
 };
 
+/* Where a message goes: its bucket and its name. */
+struct target {
+	char top[16], leaf[8], name[SPOOL_NAME_SIZE];
+};
+
 /* Errors: set q->err to "what: strerror(errno)" and keep errno. */
 int seterr(struct spool *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -90,6 +100,7 @@ int64_t now_us(void);
 int new_id(int priority, char id[SPOOL_ID_SIZE]);
 int id_priority(const char *id);
 int64_t id_time_us(const char *id);
+int parse_name_kind(const char *name, struct spool_entry *e);
 int format_name(char *buf, size_t size, const char *id, unsigned attempts,
     uint64_t msgsize, char kind, int64_t when_ms);
 void bucket_of(int64_t t_us, int priority, char top[16], char leaf[8]);
@@ -101,24 +112,34 @@ int open_dir_at(int dirfd, const char *name);
 int open_bucket(struct spool *, enum spool_state, const char *top,
     const char *leaf, int create, int *created);
 int fsync_dir(struct spool *, int fd, const char *what);
-int move_noreplace(struct spool *, int fromfd, const char *from, int tofd,
-    const char *to);
+int move_noreplace(
+    struct spool *, int fromfd, const char *from, int tofd, const char *to);
+/*
+ * Moves FROM (in FROMFD, named FROMREL in messages) to T in STATE,
+ * making T's bucket if needed.  Returns 0 with the bucket open in *LFD
+ * (the caller fsyncs and closes it), -1, SPOOL_EMPTY when FROM is gone,
+ * or EEXIST when T exists.
+ */
+int move_into(struct spool *, int fromfd, const char *from, const char *fromrel,
+    enum spool_state state, const struct target *t, int *lfd);
 /* Sorted names in a directory; every name is malloc'ed. */
 struct names {
 	char **v;
 	size_t n, cap;
 };
+/* The d_type (DT_REG, DT_UNKNOWN...) list_dir() saw for a name. */
+#define NAME_TYPE(name) ((unsigned char)(name)[-1])
 int list_dir(int fd, struct names *);
 void names_free(struct names *);
 
 /* Config (config.c). */
 int read_config(struct spool *);
-int write_config(int rootfd, const struct spool_config *, unsigned mode,
-    int nosync);
+int write_config(
+    int rootfd, const struct spool_config *, unsigned mode, int nosync);
 
 /* History (info.c). */
-int history_append(struct spool *, const char *id, unsigned attempt,
-    const char *reason);
+int history_append(
+    struct spool *, const char *id, unsigned attempt, const char *reason);
 int history_remove(struct spool *, const char *id);
 
 /*
@@ -135,8 +156,17 @@ int tmp_create(struct spool *, const char *id, int *fd);
 int tmp_publish(struct spool *, const char *id, int fd, uint64_t size,
     enum spool_state state, unsigned attempts, int64_t due_ms);
 void tmp_abort(struct spool *, const char *id, int fd);
+int target_of(const char *id, uint64_t size, enum spool_state state,
+    unsigned attempts, int64_t due_ms, struct target *t);
+
+/* Claims (claim.c). */
+int safe_open(int dirfd, const char *name, struct stat *st);
+int claimable(struct spool *);
+int settle_move(struct spool *, const char *name, const struct spool_entry *e,
+    int dead, int64_t due);
 
 /* Scanning (scan.c). */
+int sweep_tmp(struct spool *, struct spool_gc_report *);
 int reclaim_expired(struct spool *, struct spool_gc_report *);
 int backoff_ms(const struct spool_config *, unsigned attempt, int64_t *ms);
 

@@ -1,0 +1,208 @@
+/*
+ * batch.c: group commit.  Every message of a batch is written and closed
+ * in tmp/ without its own fsync; commit then makes the data durable with
+ * one syncfs(2), renames each message into its bucket, and fsyncs each
+ * bucket once.  A batch of thousands costs a few syncs, not thousands.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct item {
+	char id[SPOOL_ID_SIZE];
+	uint64_t size;
+	int published;
+};
+
+struct spool_batch {
+	struct spool *q;
+	struct spool_push_opts opts;
+	int64_t due_ms;
+	struct item *v;
+	size_t n, cap;
+};
+
+struct spool_batch *
+spool_batch_new(struct spool *q, const struct spool_push_opts *o)
+{
+	struct spool_batch *b;
+
+	if (o != NULL &&
+	    (o->priority < SPOOL_PRIORITY_MIN ||
+		o->priority > SPOOL_PRIORITY_MAX || o->delay_ms < 0)) {
+		errno = EINVAL;
+		seterr(q, "bad push options");
+		return NULL;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		seterr(q, "batch");
+		return NULL;
+	}
+	b->q = q;
+	if (o != NULL)
+		b->opts = *o;
+	else
+		spool_push_opts_default(&b->opts);
+	return b;
+}
+
+size_t
+spool_batch_count(const struct spool_batch *b)
+{
+	return b->n;
+}
+
+int
+spool_batch_add(
+    struct spool_batch *b, const void *buf, size_t len, char id[SPOOL_ID_SIZE])
+{
+	struct spool *q = b->q;
+	struct item *it;
+	const char *p = buf;
+	size_t left = len;
+	ssize_t w;
+	int fd, tries;
+
+	if (len > SPOOL_MAX_PAYLOAD) {
+		errno = EFBIG;
+		return seterr(q, "message of %zu bytes", len);
+	}
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct item *v = realloc(b->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return seterr(q, "batch");
+		b->v = v;
+		b->cap = cap;
+	}
+	it = &b->v[b->n];
+	for (tries = 0;; tries++) {
+		if (new_id(b->opts.priority, it->id) == -1)
+			return seterr(q, "make an ID");
+		if (tmp_create(q, it->id, &fd) == 0)
+			break;
+		if (errno != EEXIST || tries == 8)
+			return -1;
+	}
+	while (left > 0) {
+		if ((w = write(fd, p, left)) == -1) {
+			if (errno == EINTR)
+				continue;
+			seterr(q, "write tmp/%s", it->id);
+			tmp_abort(q, it->id, fd);
+			return -1;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (close(fd) == -1) {
+		seterr(q, "close tmp/%s", it->id);
+		tmp_abort(q, it->id, -1);
+		return -1;
+	}
+	it->size = len;
+	it->published = 0;
+	memcpy(id, it->id, SPOOL_ID_SIZE);
+	b->n++;
+	return 0;
+}
+
+/* Takes back what a failed commit had already published. */
+static void
+unpublish(struct spool_batch *b)
+{
+	struct spool *q = b->q;
+	struct spool_entry e;
+	size_t i;
+	int err = errno;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->v[i].published) {
+			if (spool_find(q, b->v[i].id, &e) == 0 &&
+			    (e.state == SPOOL_NEW || e.state == SPOOL_RETRY))
+				spool_purge(
+				    q, b->v[i].id, SPOOL_ALL_STATES, 0, NULL);
+		} else
+			unlinkat(q->tmpfd, b->v[i].id, 0);
+	}
+	b->n = 0;
+	errno = err;
+}
+
+int
+spool_batch_commit(struct spool_batch *b)
+{
+	struct spool *q = b->q;
+	struct target t, last;
+	size_t i;
+	int lfd = -1, err, rc;
+	enum spool_state state = b->opts.delay_ms > 0 ? SPOOL_RETRY : SPOOL_NEW;
+	int64_t due = b->opts.delay_ms > 0 ? now_ms() + b->opts.delay_ms : 0;
+
+	if (b->n == 0)
+		return 0;
+	if (!(q->flags & SPOOL_NOSYNC) && syncfs(q->tmpfd) == -1) {
+		seterr(q, "sync tmp/");
+		goto fail;
+	}
+	/* IDs ascend, so consecutive messages mostly share a bucket. */
+	for (i = 0; i < b->n; i++) {
+		struct item *it = &b->v[i];
+
+		if (target_of(it->id, it->size, state, 0, due, &t) == -1) {
+			seterr(q, "publish %s", it->id);
+			goto fail;
+		}
+		if (lfd != -1 && strcmp(t.top, last.top) == 0 &&
+		    strcmp(t.leaf, last.leaf) == 0 &&
+		    move_noreplace(q, q->tmpfd, it->id, lfd, t.name) == 0) {
+			it->published = 1;
+			continue;
+		}
+		if (lfd != -1 && fsync_dir(q, lfd, last.leaf) == -1)
+			goto fail;
+		if (lfd != -1)
+			close(lfd);
+		lfd = -1;
+		if ((rc = move_into(
+			 q, q->tmpfd, it->id, it->id, state, &t, &lfd)) != 0) {
+			if (rc != -1) {
+				errno = rc == EEXIST ? EEXIST : ENOENT;
+				seterr(q, "publish tmp/%s", it->id);
+			}
+			goto fail;
+		}
+		it->published = 1;
+		last = t;
+	}
+	if (lfd != -1 && fsync_dir(q, lfd, last.leaf) == -1)
+		goto fail;
+	if (lfd != -1)
+		close(lfd);
+	b->n = 0;
+	return 0;
+fail:
+	err = errno;
+	if (lfd != -1)
+		close(lfd);
+	errno = err;
+	unpublish(b);
+	return -1;
+}
+
+void
+spool_batch_free(struct spool_batch *b)
+{
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		unlinkat(b->q->tmpfd, b->v[i].id, 0);
+	free(b->v);
+	free(b);
+}

@@ -1,0 +1,706 @@
+/*
+ * claim.c: claiming the next due message, and settling a claim.
+ *
+ * A claim is a race won by rename: every consumer renames its candidate
+ * into cur/ under a name that carries the bumped attempt count and the
+ * lease deadline; exactly one rename succeeds, the others see ENOENT and
+ * try the next candidate.  The cur/ name is the token.  Settling finds
+ * the claim by ID and attempt, so a token survives touches (which rename
+ * to a later deadline) but not a reclaim, which moves the file out of
+ * cur/ and makes the next claim's attempt number different.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* How many full passes a claim makes before it believes "empty". */
+#define MAX_PASSES 8
+
+const char *
+spool_msg_id(const struct spool_msg *m)
+{
+	return m->id;
+}
+
+const char *
+spool_msg_token(const struct spool_msg *m)
+{
+	return m->token;
+}
+
+unsigned
+spool_msg_attempt(const struct spool_msg *m)
+{
+	return m->attempt;
+}
+
+uint64_t
+spool_msg_size(const struct spool_msg *m)
+{
+	return m->size;
+}
+
+int64_t
+spool_msg_deadline(const struct spool_msg *m)
+{
+	return m->deadline_ms;
+}
+
+int
+spool_msg_priority(const struct spool_msg *m)
+{
+	return m->priority;
+}
+
+int
+spool_msg_fd(const struct spool_msg *m)
+{
+	return m->fd;
+}
+
+void
+spool_msg_free(struct spool_msg *m)
+{
+	if (m == NULL)
+		return;
+	if (m->fd != -1)
+		close(m->fd);
+	free(m->token);
+	free(m);
+}
+
+/* The queue's absolute path, for tokens (not resolved through links). */
+static const char *
+abs_path(struct spool *q)
+{
+	char cwd[PATH_MAX];
+	size_t a, b;
+
+	if (q->abspath != NULL)
+		return q->abspath;
+	if (q->path[0] == '/')
+		return q->abspath = strdup(q->path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	a = strlen(cwd);
+	b = strlen(q->path);
+	if ((q->abspath = malloc(a + b + 2)) == NULL)
+		return NULL;
+	memcpy(q->abspath, cwd, a);
+	q->abspath[a] = '/';
+	memcpy(q->abspath + a + 1, q->path, b + 1);
+	return q->abspath;
+}
+
+/*
+ * Opens a message file without following links and checks that it is
+ * a regular file with one link (two links: a fallback rename in
+ * progress).  Returns a blocking read-only descriptor, or -1.
+ */
+int
+safe_open(int dirfd, const char *name, struct stat *st)
+{
+	int fd, flags, err;
+
+	fd = openat(dirfd, name,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, st) == -1)
+		goto fail;
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1) {
+		errno = S_ISREG(st->st_mode) ? EBUSY : EINVAL;
+		goto fail;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1)
+		goto fail;
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/*
+ * Tries to claim NAME in the directory LFD (a leaf of new/ or retry/).
+ * Returns 0 with *MSG set, SPOOL_EMPTY when someone else won it (or it
+ * is not a message we may deliver), or -1.
+ */
+static int
+try_claim(struct spool *q, int lfd, const char *rel, const char *name,
+    int64_t lease_ms, struct spool_msg **msg)
+{
+	struct spool_entry e;
+	struct stat before, st;
+	char cur[SPOOL_NAME_SIZE];
+	struct spool_msg *m;
+	const char *root;
+	int64_t deadline = now_ms() + lease_ms;
+	int fd;
+
+	if (parse_name_kind(name, &e) < 0)
+		return SPOOL_EMPTY;
+	if (fstatat(lfd, name, &before, AT_SYMLINK_NOFOLLOW) == -1)
+		return SPOOL_EMPTY;
+	if (!S_ISREG(before.st_mode)) {
+		warnq(q, rel, "not a regular file; skipped");
+		return SPOOL_EMPTY;
+	}
+	if (before.st_nlink != 1)
+		return SPOOL_EMPTY; /* being moved by link+unlink */
+	if (format_name(cur, sizeof(cur), e.id, e.attempts + 1, e.size, 'l',
+		deadline) == -1)
+		return SPOOL_EMPTY;
+	if (move_noreplace(q, lfd, name, q->dirfd[SPOOL_CUR], cur) == -1) {
+		if (errno == ENOENT || errno == EEXIST)
+			return SPOOL_EMPTY;
+		return seterr(q, "claim %s", rel);
+	}
+	/* What we renamed must be what we checked, and still a file. */
+	if ((fd = safe_open(q->dirfd[SPOOL_CUR], cur, &st)) == -1 ||
+	    st.st_ino != before.st_ino || st.st_dev != before.st_dev ||
+	    (uint64_t)st.st_size != e.size) {
+		char where[SPOOL_NAME_SIZE + 8];
+
+		if (fd != -1)
+			close(fd);
+		snprintf(where, sizeof(where), "cur/%s", cur);
+		warnq(q, where, "changed while being claimed; not delivered");
+		return SPOOL_EMPTY;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    (root = abs_path(q)) == NULL ||
+	    asprintf(&m->token, "%s/cur/%s", root, cur) == -1) {
+		int err = errno;
+
+		if (m != NULL)
+			m->token = NULL;
+		free(m);
+		close(fd);
+		/* Give the claim back rather than strand it. */
+		renameat(q->dirfd[SPOOL_CUR], cur, lfd, name);
+		errno = err;
+		return seterr(q, "claim");
+	}
+	memcpy(m->id, e.id, SPOOL_ID_SIZE);
+	m->attempt = e.attempts + 1;
+	m->size = e.size;
+	m->deadline_ms = deadline;
+	m->priority = e.priority;
+	m->fd = fd;
+	*msg = m;
+	return 0;
+}
+
+/* FNV-1a over a directory's identity and mtime, to see if it moved. */
+static uint64_t
+mix(uint64_t h, const struct stat *st)
+{
+	const unsigned char *p;
+	int64_t v[3] = {
+	    (int64_t)st->st_ino, st->st_mtim.tv_sec, st->st_mtim.tv_nsec};
+	size_t i;
+
+	p = (const unsigned char *)v;
+	for (i = 0; i < sizeof(v); i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* A candidate: a name in a leaf, kept with that leaf's descriptor. */
+struct cand {
+	char *name;
+	int lfd;
+	enum spool_state state;
+	char rel[48];
+};
+
+static int
+cmpcand(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct cand *)a)->name, ((const struct cand *)b)->name);
+}
+
+struct pass {
+	struct spool *q;
+	uint64_t sig;   /* the directories listed, and their mtimes */
+	int warn;       /* report junk in this pass */
+	struct cand *c; /* candidates, all from at most a few leaves */
+	size_t n, cap;
+	struct names held[4]; /* the name lists the candidates point into */
+	int fds[4];
+	size_t nheld;
+	int64_t now;
+};
+
+static void
+pass_free(struct pass *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nheld; i++) {
+		names_free(&p->held[i]);
+		close(p->fds[i]);
+	}
+	free(p->c);
+	p->c = NULL;
+	p->n = p->cap = p->nheld = 0;
+}
+
+static int
+add_cand(struct pass *p, char *name, int lfd, enum spool_state state,
+    const char *rel)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		struct cand *c = realloc(p->c, cap * sizeof(*c));
+
+		if (c == NULL)
+			return -1;
+		p->c = c;
+		p->cap = cap;
+	}
+	p->c[p->n].name = name;
+	p->c[p->n].lfd = lfd;
+	p->c[p->n].state = state;
+	snprintf(p->c[p->n].rel, sizeof(p->c[p->n].rel), "%s", rel);
+	p->n++;
+	return 0;
+}
+
+/* Lists a directory, mixing its mtime into the pass's signature. */
+static int
+list_sig(struct pass *p, int fd, struct names *n)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1 || list_dir(fd, n) == -1)
+		return -1;
+	p->sig = mix(p->sig, &st);
+	return 0;
+}
+
+/* Is the leaf bucket for time range starting at START_US safely past? */
+static int
+leaf_is_old(int64_t start_us, int64_t now)
+{
+	return start_us + (1LL << 16) < (now - 2000) * 1000;
+}
+
+static int64_t
+leaf_start_us(const char *top, const char *leaf)
+{
+	const char *h = strchr(top, '.') ? strchr(top, '.') + 1 : top;
+
+	return (int64_t)(strtoull(h, NULL, 16) << 28 | strtoull(leaf, NULL, 16)
+							   << 16);
+}
+
+/*
+ * Collects candidates from STATE: for new/, every message of the first
+ * leaf that has one; for retry/, every due message of the first leaves
+ * (by due time) that have one.  Empty old leaves and tops are removed
+ * on the way.  Returns 0 or -1.
+ */
+static int
+collect(struct pass *p, enum spool_state state)
+{
+	struct spool *q = p->q;
+	int sfd = q->dirfd[state], retry = state == SPOOL_RETRY;
+	struct names tops, leaves, names;
+	size_t i, j, k;
+	int rc = 0;
+
+	if (list_sig(p, sfd, &tops) == -1)
+		return seterr(q, "list %s/", spool_state_name(state));
+	for (i = 0; i < tops.n && rc == 0 && p->nheld < 4; i++) {
+		int tfd, found = 0;
+
+		if (!is_bucket_top(tops.v[i], !retry))
+			continue;
+		if (retry && leaf_start_us(tops.v[i], "000") > p->now * 1000)
+			break;
+		if ((tfd = open_dir_at(sfd, tops.v[i])) == -1)
+			continue;
+		if (list_sig(p, tfd, &leaves) == -1) {
+			close(tfd);
+			continue;
+		}
+		for (j = 0; j < leaves.n && p->nheld < 4; j++) {
+			char rel[48];
+			int lfd, got = 0;
+
+			if (!is_bucket_leaf(leaves.v[j]))
+				continue;
+			if (retry && leaf_start_us(tops.v[i], leaves.v[j]) >
+					 p->now * 1000)
+				break;
+			if ((lfd = open_dir_at(tfd, leaves.v[j])) == -1)
+				continue;
+			if (list_sig(p, lfd, &names) == -1) {
+				close(lfd);
+				continue;
+			}
+			snprintf(rel, sizeof(rel), "%s/%s/%s",
+			    spool_state_name(state), tops.v[i], leaves.v[j]);
+			for (k = 0; k < names.n; k++) {
+				struct spool_entry e;
+				int kind = parse_name_kind(names.v[k], &e);
+
+				if (kind == (retry ? 'd' : 0) &&
+				    (!retry || e.deadline_ms <= p->now)) {
+					if (add_cand(p, names.v[k], lfd, state,
+						rel) == -1) {
+						rc = -1;
+						break;
+					}
+					got = 1;
+				} else if (kind < 0 && p->warn) {
+					char where[320];
+
+					snprintf(where, sizeof(where), "%s/%s",
+					    rel, names.v[k]);
+					warnq(
+					    q, where, "not a message; skipped");
+				}
+			}
+			if (got) {
+				p->held[p->nheld] = names;
+				p->fds[p->nheld++] = lfd;
+				found = 1;
+				if (!retry)
+					break;
+				continue;
+			}
+			if (names.n == 0 &&
+			    leaf_is_old(
+				leaf_start_us(tops.v[i], leaves.v[j]), p->now))
+				unlinkat(tfd, leaves.v[j], AT_REMOVEDIR);
+			names_free(&names);
+			close(lfd);
+		}
+		if (leaves.n == 0 &&
+		    leaf_is_old(leaf_start_us(tops.v[i], "fff"), p->now))
+			unlinkat(sfd, tops.v[i], AT_REMOVEDIR);
+		names_free(&leaves);
+		close(tfd);
+		if (found && !retry)
+			break;
+	}
+	names_free(&tops);
+	return rc;
+}
+
+/*
+ * One pass: gather candidates from new/ and due ones from retry/, and
+ * try them in delivery order.  Returns 0 (claimed), SPOOL_EMPTY, or -1.
+ */
+static int
+claim_pass(struct pass *p, int64_t lease_ms, struct spool_msg **msg)
+{
+	size_t i;
+	int rc = SPOOL_EMPTY;
+
+	p->now = now_ms();
+	if (collect(p, SPOOL_NEW) == -1 || collect(p, SPOOL_RETRY) == -1)
+		rc = -1;
+	if (p->n > 1)
+		qsort(p->c, p->n, sizeof(*p->c), cmpcand);
+	for (i = 0; rc == SPOOL_EMPTY && i < p->n; i++) {
+		char rel[SPOOL_NAME_SIZE + 64];
+
+		snprintf(rel, sizeof(rel), "%s/%s", p->c[i].rel, p->c[i].name);
+		rc = try_claim(
+		    p->q, p->c[i].lfd, rel, p->c[i].name, lease_ms, msg);
+	}
+	pass_free(p);
+	return rc;
+}
+
+int
+spool_claim(struct spool *q, int64_t lease_ms, struct spool_msg **msg)
+{
+	struct pass p;
+	uint64_t last = 0;
+	int i, rc;
+
+	*msg = NULL;
+	if (lease_ms <= 0)
+		lease_ms = q->cfg.lease_ms;
+	if (reclaim_expired(q, NULL) == -1)
+		return -1;
+	if (!q->housekept) {
+		q->housekept = 1;
+		if (sweep_tmp(q, NULL) == -1)
+			return -1;
+	}
+	/*
+	 * One listing never proves absence: readdir may skip entries that
+	 * others rename meanwhile.  "Empty" needs two passes in a row that
+	 * find nothing while no directory they listed changed.
+	 */
+	for (i = 0; i < MAX_PASSES; i++) {
+		memset(&p, 0, sizeof(p));
+		p.q = q;
+		p.warn = i == 0;
+		p.sig = 14695981039346656037ULL;
+		if ((rc = claim_pass(&p, lease_ms, msg)) != SPOOL_EMPTY)
+			return rc;
+		if (i > 0 && p.sig == last)
+			break;
+		last = p.sig;
+	}
+	return SPOOL_EMPTY;
+}
+
+/*
+ * Peeks: is anything claimable right now?  Returns 1, 0, or -1.  Used by
+ * spool_wait() after arming its watches, so that a push that landed just
+ * before is not slept through.
+ */
+int
+claimable(struct spool *q)
+{
+	struct pass p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.q = q;
+	p.now = now_ms();
+	rc = collect(&p, SPOOL_NEW) == -1 || collect(&p, SPOOL_RETRY) == -1
+		 ? -1
+		 : p.n > 0;
+	pass_free(&p);
+	return rc;
+}
+
+/*
+ * Resolves TOKEN to its name in cur/: the token's directory, if it has
+ * one, must be this queue's cur/, and its name must be a cur/ name.
+ * Fills E.  Returns 0 or -1 (EINVAL).
+ */
+static int
+token_name(struct spool *q, const char *token, struct spool_entry *e)
+{
+	const char *base = strrchr(token, '/');
+	struct stat a, b;
+
+	if (base != NULL) {
+		char *dir = strndup(token, (size_t)(base - token));
+		int rc;
+
+		if (dir == NULL)
+			return seterr(q, "token");
+		rc = stat(*dir ? dir : "/", &a);
+		free(dir);
+		if (rc == -1 || fstat(q->dirfd[SPOOL_CUR], &b) == -1 ||
+		    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+			errno = EINVAL;
+			return seterr(q, "not a token of this queue");
+		}
+		base++;
+	} else
+		base = token;
+	if (parse_name_kind(base, e) != 'l') {
+		errno = EINVAL;
+		return seterr(q, "not a spool token");
+	}
+	return 0;
+}
+
+/*
+ * Finds the current cur/ name of the claim (ID, ATTEMPT): the token's own
+ * name unless a touch renamed it.  Returns 0, SPOOL_STALE, or -1.
+ */
+static int
+find_claim(
+    struct spool *q, const struct spool_entry *want, char name[SPOOL_NAME_SIZE])
+{
+	struct names n;
+	struct spool_entry e;
+	size_t i;
+	struct stat st;
+
+	if (fstatat(q->dirfd[SPOOL_CUR], want->name, &st,
+		AT_SYMLINK_NOFOLLOW) == 0) {
+		snprintf(name, SPOOL_NAME_SIZE, "%s", want->name);
+		return 0;
+	}
+	if (list_dir(q->dirfd[SPOOL_CUR], &n) == -1)
+		return seterr(q, "list cur/");
+	for (i = 0; i < n.n; i++)
+		if (parse_name_kind(n.v[i], &e) == 'l' &&
+		    strcmp(e.id, want->id) == 0 &&
+		    e.attempts == want->attempts) {
+			snprintf(name, SPOOL_NAME_SIZE, "%s", n.v[i]);
+			names_free(&n);
+			return 0;
+		}
+	names_free(&n);
+	return SPOOL_STALE;
+}
+
+/* Runs OP on the claim behind TOKEN, following touches; bounded. */
+#define SETTLE_TRIES 8
+
+int
+spool_ack(struct spool *q, const char *token)
+{
+	struct spool_entry e;
+	char name[SPOOL_NAME_SIZE];
+	int i, rc;
+
+	if (token_name(q, token, &e) == -1)
+		return -1;
+	for (i = 0; i < SETTLE_TRIES; i++) {
+		if ((rc = find_claim(q, &e, name)) != 0)
+			return rc;
+		if (unlinkat(q->dirfd[SPOOL_CUR], name, 0) == 0) {
+			history_remove(q, e.id);
+			return 0;
+		}
+		if (errno != ENOENT)
+			return seterr(q, "ack cur/%s", name);
+	}
+	return SPOOL_STALE;
+}
+
+int
+backoff_ms(const struct spool_config *c, unsigned attempt, int64_t *ms)
+{
+	int64_t cap = c->backoff_min_ms;
+	uint64_t r;
+	unsigned i;
+
+	for (i = 1; i < attempt && cap < c->backoff_max_ms; i++)
+		cap *= 2;
+	if (cap > c->backoff_max_ms)
+		cap = c->backoff_max_ms;
+	/* Full jitter: anywhere in [0, cap], so failures do not align. */
+	if (cap <= 0) {
+		*ms = 0;
+		return 0;
+	}
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint64_t)now_us() * 6364136223846793005ULL;
+	*ms = (int64_t)(r % ((uint64_t)cap + 1));
+	return 0;
+}
+
+/*
+ * Sends the cur/ file NAME (message E) to dead/ or to retry/ due at DUE.
+ * Returns 0, SPOOL_STALE when it is gone, or -1.
+ */
+int
+settle_move(struct spool *q, const char *name, const struct spool_entry *e,
+    int dead, int64_t due)
+{
+	struct target t;
+	char rel[SPOOL_NAME_SIZE + 8];
+	int lfd, rc;
+
+	if (target_of(e->id, e->size, dead ? SPOOL_DEAD : SPOOL_RETRY,
+		e->attempts, due, &t) == -1)
+		return seterr(q, "nack %s", e->id);
+	snprintf(rel, sizeof(rel), "cur/%s", name);
+	rc = move_into(q, q->dirfd[SPOOL_CUR], name, rel,
+	    dead ? SPOOL_DEAD : SPOOL_RETRY, &t, &lfd);
+	if (rc == SPOOL_EMPTY)
+		return SPOOL_STALE;
+	if (rc == EEXIST) {
+		errno = EEXIST;
+		return seterr(q, "move %s", rel);
+	}
+	if (rc == -1)
+		return -1;
+	rc = fsync_dir(q, lfd, t.leaf);
+	close(lfd);
+	return rc;
+}
+
+int
+spool_nack(struct spool *q, const char *token, int64_t delay_ms, unsigned flags,
+    const char *reason)
+{
+	struct spool_entry e;
+	char name[SPOOL_NAME_SIZE];
+	int i, rc, dead;
+	int64_t delay = delay_ms;
+
+	if (token_name(q, token, &e) == -1)
+		return -1;
+	dead = (flags & SPOOL_NACK_DEAD) || e.attempts >= q->cfg.max_attempts;
+	if (delay < 0)
+		backoff_ms(&q->cfg, e.attempts, &delay);
+	for (i = 0; i < SETTLE_TRIES; i++) {
+		if ((rc = find_claim(q, &e, name)) != 0)
+			return rc;
+		rc = settle_move(q, name, &e, dead, now_ms() + delay);
+		if (rc == 0 && reason != NULL)
+			/* The history is a diagnostic: its failure is not. */
+			history_append(q, e.id, e.attempts, reason);
+		if (rc != SPOOL_STALE)
+			return rc;
+	}
+	return SPOOL_STALE;
+}
+
+int
+spool_touch(
+    struct spool *q, const char *token, int64_t lease_ms, char **newtoken)
+{
+	struct spool_entry e, cur;
+	char name[SPOOL_NAME_SIZE], to[SPOOL_NAME_SIZE];
+	int i, rc;
+	int64_t now, deadline;
+
+	if (token_name(q, token, &e) == -1)
+		return -1;
+	if (lease_ms <= 0)
+		lease_ms = q->cfg.lease_ms;
+	for (i = 0; i < SETTLE_TRIES; i++) {
+		if ((rc = find_claim(q, &e, name)) != 0)
+			return rc;
+		if (parse_name_kind(name, &cur) != 'l')
+			return SPOOL_STALE;
+		now = now_ms();
+		/* A lapsed lease may be reclaimed at any moment: too late. */
+		if (cur.deadline_ms < now)
+			return SPOOL_STALE;
+		deadline = now + lease_ms;
+		if (deadline <= cur.deadline_ms) {
+			snprintf(to, sizeof(to), "%s", name);
+			goto done;
+		}
+		if (format_name(to, sizeof(to), cur.id, cur.attempts, cur.size,
+			'l', deadline) == -1)
+			return seterr(q, "touch");
+		if (move_noreplace(q, q->dirfd[SPOOL_CUR], name,
+			q->dirfd[SPOOL_CUR], to) == 0)
+			goto done;
+		if (errno != ENOENT && errno != EEXIST)
+			return seterr(q, "touch cur/%s", name);
+	}
+	return SPOOL_STALE;
+done:
+	if (newtoken != NULL) {
+		const char *root = abs_path(q);
+
+		if (root == NULL ||
+		    asprintf(newtoken, "%s/cur/%s", root, to) == -1)
+			return seterr(q, "touch");
+	}
+	return 0;
+}
