@@ -113,6 +113,13 @@ char *spool_default_root(void);
 int spool_init(const char *path, const struct spool_config *cfg,
     unsigned mask, unsigned mode);
 
+/*
+ * Gives the queue at PATH, its state directories, buckets and config to
+ * group GID (for a shared queue made with mode 02770).  Files pushed
+ * later inherit the group from the setgid directories.  Returns 0 or -1.
+ */
+int spool_set_group(const char *path, unsigned gid);
+
 /* Flags for spool_open(). */
 #define SPOOL_CREATE 0x1u /* create a missing queue with defaults */
 #define SPOOL_NOSYNC 0x2u /* skip every fsync: fast, not durable */
@@ -220,14 +227,14 @@ void spool_msg_free(struct spool_msg *);
  * spool_touch() extends the lease to now + LEASE_MS (the queue's lease
  * when 0); it never shortens it, and fails with SPOOL_STALE once the
  * deadline has passed.  NEWTOKEN, when not NULL, receives the token the
- * claim now has (a token stays valid across touches).
+ * claim now has, malloc'ed (the old token stays valid across touches).
  */
 #define SPOOL_NACK_DEAD 0x1u
 int spool_ack(struct spool *, const char *token);
 int spool_nack(struct spool *, const char *token, int64_t delay_ms,
     unsigned flags, const char *reason);
 int spool_touch(struct spool *, const char *token, int64_t lease_ms,
-    char newtoken[SPOOL_NAME_SIZE]);
+    char **newtoken);
 /*
  * Opens the queue a token belongs to (its cur/'s parent).  Returns NULL
  * with errno EINVAL when TOKEN is not shaped like a token.
@@ -247,6 +254,7 @@ struct spool_entry {
 	int64_t enqueued_ms; /* from the ID */
 	int64_t deadline_ms; /* cur: lease deadline; retry: due time; else 0 */
 	char host[7];        /* hash of the pushing host, 6 hex digits */
+	char bucket[24];     /* where in its state directory ("" in cur) */
 };
 
 /* Parses a message file name into E (state not set).  0, or -1 EINVAL. */
@@ -342,10 +350,194 @@ int spool_gc(struct spool *, struct spool_gc_report *r);
  * Pressure samples (for rates in spool stat): see lib/sample.c.
  */
 /* @stat-api: declarations for stat samples go here. */
+/*
+ * The library keeps no counters, so rates come from two samples of a
+ * queue.  A sample is the time and the per-state counts; QUEUE/sample
+ * holds the last one stored.  Between a sample taken at T and now:
+ *   push rate = messages enqueued at or after T (by their IDs' time)
+ *               that are still in the queue, per second;
+ *   done rate = messages that were in the queue at T and have left it
+ *               (acked or purged), per second, computed as those
+ *               arrivals minus the change in the total.
+ * Both are exact counts of what they say and lower bounds of the true
+ * push and completion rates: a message pushed and acked between the two
+ * samples is in neither.  Imports (older IDs) and hosts with clocks
+ * behind make them low; the done rate is never below 0.
+ */
+struct spool_sample {
+	int64_t time_ms; /* when it was taken, ms since the epoch */
+	uint64_t count[SPOOL_NSTATES];
+};
+/* Fills S from ST taken at NOW_MS. */
+void spool_sample_of(const struct spool_stats *st, int64_t now_ms,
+    struct spool_sample *s);
+/*
+ * Reads the stored sample into S.  Returns 0, SPOOL_EMPTY when there is
+ * none or it is not well-formed (a sample is a hint, never trusted), or
+ * -1 on an I/O error.
+ */
+int spool_sample_load(struct spool *, struct spool_sample *s);
+/*
+ * Stores S as the queue's sample, replacing the last one atomically
+ * (written beside it, then renamed; not fsynced: a sample lost in a
+ * crash costs one rate).  Returns 0 or -1 (EROFS, EACCES on a queue this
+ * user may only read).
+ */
+int spool_sample_save(struct spool *, const struct spool_sample *s);
+/*
+ * Counts the messages in any state enqueued at or after SINCE_MS.  Reads
+ * cur/ and only the buckets that can hold them (new/ and dead/ from
+ * SINCE_MS on, retry/ due from SINCE_MS on), so its cost follows recent
+ * traffic and pending retries, not depth.  Returns 0 with *N set, or -1.
+ */
+int spool_count_since(struct spool *, int64_t since_ms, uint64_t *n);
+struct spool_rates {
+	int64_t interval_ms; /* NOW's time minus PREV's */
+	double push_rate;    /* messages per second, as above */
+	double done_rate;
+};
+/*
+ * Rates between PREV and NOW (two samples of this queue).  Returns 0,
+ * SPOOL_EMPTY when NOW is less than a second after PREV (or before it:
+ * a clock stepped back), or -1.
+ */
+int spool_rates(struct spool *, const struct spool_sample *prev,
+    const struct spool_sample *now, struct spool_rates *r);
 
 /*
  * Export and import through libarchive: see lib/archive.c.
  */
 /* @archive-api: declarations for export and import go here. */
+/*
+ * An archive holds, in this order: "spool-header" (the format version,
+ * the tool version and the queue's config), one entry per message named
+ * STATE/NAME (STATE new, retry or dead; NAME the message file's name;
+ * leased messages are written as retry/, due at the export's start), and
+ * "spool-manifest" (the count of messages per state), so that an import
+ * can tell a complete archive from a cut one.  spool(5) has the details.
+ */
+enum spool_format {
+	SPOOL_FORMAT_TAR = 1, /* POSIX ustar, pax headers only when needed */
+	SPOOL_FORMAT_PAX,     /* pax headers on every entry */
+	SPOOL_FORMAT_CPIO,    /* SVR4 "newc" cpio */
+	SPOOL_FORMAT_ZIP,
+	SPOOL_FORMAT_7ZIP,
+};
+enum spool_compress {
+	SPOOL_COMPRESS_NONE = 1,
+	SPOOL_COMPRESS_GZIP,
+	SPOOL_COMPRESS_BZIP2,
+	SPOOL_COMPRESS_XZ,
+	SPOOL_COMPRESS_ZSTD,
+	SPOOL_COMPRESS_LZ4,
+};
+/* Parse "tar", "pax", ... and "gzip", "none", ...; -1 (EINVAL) if unknown. */
+int spool_format_parse(const char *);
+int spool_compress_parse(const char *);
+/*
+ * Guesses format and compression from a file name's extension (".tar",
+ * ".tgz", ".tar.zst", ".cpio.xz", ".zip", ".7z", ...).  Returns 0, or -1
+ * (EINVAL) when the extension names neither.  Either may be set alone:
+ * "x.gz" gives only the compression, the format is then left as it was.
+ */
+int spool_format_guess(const char *filename, int *format, int *compress);
+
+/*
+ * Called after each message with the totals so far.  Returning non-zero
+ * stops the export or import, which then fails with ECANCELED.
+ */
+typedef int spool_progress_fn(void *arg, uint64_t messages, uint64_t bytes);
+
+#define SPOOL_EXPORT_MOVE 0x1u /* delete what was archived, afterwards */
+struct spool_export_opts {
+	unsigned states; /* SPOOL_STATE_BIT mask; 0 means all */
+	int format;      /* enum spool_format; 0 means tar */
+	int compress;    /* enum spool_compress; 0 means none */
+	unsigned flags;
+	spool_progress_fn *progress; /* may be NULL */
+	void *progress_arg;
+};
+struct spool_export_report {
+	uint64_t count[SPOOL_NSTATES]; /* messages written, by archive state */
+	uint64_t messages, bytes;
+	unsigned passes;    /* scans of the queue until it settled */
+	int settled;        /* 0 when the queue kept changing to the end */
+	uint64_t moved;     /* SPOOL_EXPORT_MOVE: deleted from the queue */
+	uint64_t kept;      /* SPOOL_EXPORT_MOVE: left (leased or changed) */
+};
+/*
+ * Writes the messages in OPTS->states to an archive on FD, which stays
+ * open.  A live queue is scanned until a pass finds nothing it missed
+ * before, so that a message present for the whole export is in the
+ * archive exactly once, whatever moves meanwhile; memory grows by about
+ * 32 bytes per message for that.  With SPOOL_EXPORT_MOVE, once the
+ * archive is closed, each message still where it was archived is
+ * deleted; leased ones and ones that moved meanwhile are kept.  Fills R
+ * (may be NULL).  Returns 0 or -1.
+ */
+int spool_export_fd(struct spool *, int fd, const struct spool_export_opts *,
+    struct spool_export_report *r);
+/*
+ * As spool_export_fd() into the file PATH, which must be outside the
+ * queue: writes PATH.tmp (created exclusively, never through a symlink),
+ * fsyncs it, renames it over PATH and fsyncs its directory; any failure
+ * removes PATH.tmp and leaves PATH as it was.  SPOOL_EXPORT_MOVE deletes
+ * only after all that.  Returns 0 or -1 (EEXIST: PATH.tmp exists; EINVAL:
+ * PATH is inside the queue).
+ */
+int spool_export_file(struct spool *, const char *path,
+    const struct spool_export_opts *, struct spool_export_report *r);
+
+/*
+ * Importing.  The archive is hostile: only regular entries named as
+ * export names them are imported, through the same durable path as
+ * push, keeping ID, state and attempts; nothing from an entry's name is
+ * ever used as a path.  Readers: tar, cpio, zip and 7zip (7zip and
+ * seekable zip need a file, not a pipe), with the compressions above.
+ */
+struct spool_import_opts {
+	int state_as;          /* -1 keeps each state; else new, retry or
+				  dead (new resets the attempts, as kick) */
+	uint64_t max_size;     /* per message; 0 means SPOOL_MAX_PAYLOAD */
+	uint64_t max_entries;  /* 0 means 10,000,000 */
+	uint64_t max_total;    /* bytes after decompression; 0: 64 GiB */
+	spool_progress_fn *progress;
+	void *progress_arg;
+	/* Called for each entry skipped; NAME is raw archive bytes. */
+	void (*skipped)(void *arg, const char *name, const char *why);
+	void *skipped_arg;
+};
+void spool_import_opts_default(struct spool_import_opts *);
+struct spool_import_report {
+	uint64_t count[SPOOL_NSTATES]; /* imported, by the state written */
+	uint64_t imported, bytes;
+	uint64_t present;  /* IDs already in the queue (or twice in it) */
+	uint64_t skipped;  /* entries refused */
+	uint64_t seen[SPOOL_NSTATES];     /* messages met, by archive state */
+	uint64_t manifest[SPOOL_NSTATES]; /* as the manifest says */
+	int has_manifest;  /* the archive ended with its manifest */
+	int mismatch;      /* the manifest's counts differ from seen[] */
+};
+struct spool_import;
+/*
+ * Starts reading an archive from FD (which the caller closes after
+ * spool_import_free()) and reads its header.  Returns a handle, or NULL
+ * with errno and a message in *ERRMSG (static storage, this thread).
+ */
+struct spool_import *spool_import_open(int fd,
+    const struct spool_import_opts *, const char **errmsg);
+/* The config the archive recorded, or NULL when it has none. */
+const struct spool_config *spool_import_config(const struct spool_import *);
+/*
+ * Imports every message into Q, filling R.  Returns 0 when the archive
+ * was read to its end (see R for skipped entries and the manifest), or
+ * -1 when reading stopped early: the archive is corrupt, cut short or
+ * over a bound (the complete messages before that are imported), or a
+ * write to the queue failed.  spool_import_error() says which.
+ */
+int spool_import_run(struct spool_import *, struct spool *,
+    struct spool_import_report *r);
+const char *spool_import_error(const struct spool_import *);
+void spool_import_free(struct spool_import *);
 
 #endif /* SPOOL_H */
