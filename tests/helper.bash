@@ -45,3 +45,19 @@ require_cmd() {
 		command -v "$c" >/dev/null 2>&1 || skip "needs $c"
 	done
 }
+
+# Under a sanitizer build (SPOOL_SANITIZER is set by tests/run), skips
+# loudly: for tests that cannot work there, e.g. address-space limits.
+require_unsanitized() {
+	[ -z "${SPOOL_SANITIZER:-}" ] ||
+	    skip "cannot run under ${SPOOL_SANITIZER}: ${1:-sanitizer build}"
+}
+
+# LeakSanitizer cannot run under ptrace: under a sanitizer build, strace
+# runs its command with leak checks off (memory errors are still caught).
+if [ -n "${SPOOL_SANITIZER:-}" ]; then
+	strace() {
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		    command strace "$@"
+	}
+fi
