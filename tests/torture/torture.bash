@@ -1,0 +1,85 @@
+# torture.bash: shared set-up for the torture suites.  A suite does
+#
+#	load ../helper
+#	load torture
+#	setup() { tt_setup; }
+#
+# and gets: the built spool first in PATH, $TT (tests/torture), $TTB (the
+# built tortool and shims), a seeded $RANDOM ($SPOOL_SEED, printed when a
+# test fails), $LED (the ledger directory checkq reads) and the helpers
+# below.  SPOOL_TORTURE=long selects the long tier ($TT_LONG is 1).
+
+TOP="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+export PATH="${SPOOL_BINDIR:-$TOP}:$PATH"
+TT="$TOP/tests/torture"
+TTB="$("$TT/build")" || return 1
+export TTB TT
+TT_LONG=0
+[ "${SPOOL_TORTURE:-quick}" = long ] && TT_LONG=1
+# libfaketime must never shift the monotonic clock (TESTING.md section 3).
+export DONT_FAKE_MONOTONIC=1
+
+eval "helper_$(declare -f setup)"
+
+tt_setup() {
+	helper_setup
+	: "${SPOOL_SEED:=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}"
+	export SPOOL_SEED
+	RANDOM=$SPOOL_SEED
+	echo "# SPOOL_SEED=$SPOOL_SEED (rerun with SPOOL_SEED=$SPOOL_SEED)"
+	LED="$BATS_TEST_TMPDIR/ledgers"
+	mkdir -p "$LED"
+	export LED
+}
+
+tortool() {
+	"$TTB/tortool" "$@"
+}
+
+# tt_push QUEUE SEQ LEN [PUSH-ARGS...]: pushes a binary self-checking
+# payload from stdin and keeps the ledger.  Returns push's status.
+tt_push() {
+	local q=$1 seq=$2 len=$3 id rc
+	shift 3
+	echo "- $seq" >>"$LED/maybe"
+	id=$("$TTB/tortool" gen "$seq" "$len" | spool push "$q" "$@")
+	rc=$?
+	[ "$rc" = 0 ] && echo "$id $seq" >>"$LED/pushed"
+	return "$rc"
+}
+
+# tt_checkq QUEUE [OPTIONS...]: checkq against $LED; prints its verdict.
+tt_checkq() {
+	local q=$1
+	shift
+	"$TT/checkq" "$@" "$q" "$LED"
+}
+
+# tt_age_tmp QUEUE: makes every tmp/ leftover look 37 hours old.
+tt_age_tmp() {
+	find "$1/tmp" -mindepth 1 -maxdepth 1 -exec touch -h -d '-37 hours' {} +
+}
+
+# tt_files QUEUE STATE: message files in one state.
+tt_files() {
+	find "$1/$2" -type f | wc -l
+}
+
+# tt_id TOKEN: the ID a token or message path names.
+tt_id() {
+	local b=${1##*/}
+	echo "${b:0:31}"
+}
+
+# tt_ns CMD...: runs CMD in a private mount namespace (as root), so that
+# whatever it mounts vanishes with it, even on failure.
+tt_ns() {
+	unshare -m --propagation private "$@"
+}
+
+# Skips unless the strace in PATH can inject faults.
+require_strace_inject() {
+	require_cmd strace
+	strace -qq -o /dev/null -e inject=getpid:error=EIO true 2>/dev/null ||
+		skip "strace cannot inject faults here (ptrace denied?)"
+}
