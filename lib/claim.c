@@ -11,6 +11,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -218,13 +219,37 @@ mix(uint64_t h, const struct stat *st)
 	return h;
 }
 
+/* How many of a leaf's smallest names one pass keeps as candidates. */
+#define NCAND 16
+
 /* A candidate: a name in a leaf, kept with that leaf's descriptor. */
 struct cand {
-	char *name;
+	char name[SPOOL_NAME_SIZE];
+	const char *rel; /* the leaf, "new/TOP/LEAF"; lives in the pass */
 	int lfd;
-	enum spool_state state;
-	char rel[48];
 };
+
+struct pass {
+	struct spool *q;
+	uint64_t sig; /* the directories listed, and their mtimes */
+	int warn;     /* report junk in this pass */
+	int64_t now;
+	struct cand c[2 * NCAND]; /* from new/, then from retry/ */
+	size_t n;
+	char rel[2][48]; /* the leaves they came from */
+	int fds[2];
+	size_t nfds;
+};
+
+static void
+pass_free(struct pass *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nfds; i++)
+		close(p->fds[i]);
+	p->n = p->nfds = 0;
+}
 
 static int
 cmpcand(const void *a, const void *b)
@@ -233,54 +258,7 @@ cmpcand(const void *a, const void *b)
 	    ((const struct cand *)a)->name, ((const struct cand *)b)->name);
 }
 
-struct pass {
-	struct spool *q;
-	uint64_t sig;   /* the directories listed, and their mtimes */
-	int warn;       /* report junk in this pass */
-	struct cand *c; /* candidates, all from at most a few leaves */
-	size_t n, cap;
-	struct names held[4]; /* the name lists the candidates point into */
-	int fds[4];
-	size_t nheld;
-	int64_t now;
-};
-
-static void
-pass_free(struct pass *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->nheld; i++) {
-		names_free(&p->held[i]);
-		close(p->fds[i]);
-	}
-	free(p->c);
-	p->c = NULL;
-	p->n = p->cap = p->nheld = 0;
-}
-
-static int
-add_cand(struct pass *p, char *name, int lfd, enum spool_state state,
-    const char *rel)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct cand *c = realloc(p->c, cap * sizeof(*c));
-
-		if (c == NULL)
-			return -1;
-		p->c = c;
-		p->cap = cap;
-	}
-	p->c[p->n].name = name;
-	p->c[p->n].lfd = lfd;
-	p->c[p->n].state = state;
-	snprintf(p->c[p->n].rel, sizeof(p->c[p->n].rel), "%s", rel);
-	p->n++;
-	return 0;
-}
-
-/* Lists a directory, mixing its mtime into the pass's signature. */
+/* Lists a small directory, mixing its mtime into the pass's signature. */
 static int
 list_sig(struct pass *p, int fd, struct names *n)
 {
@@ -290,6 +268,129 @@ list_sig(struct pass *p, int fd, struct names *n)
 		return -1;
 	p->sig = mix(p->sig, &st);
 	return 0;
+}
+
+/* Heap order on candidate names: the largest at h[0]. */
+static void
+heap_up(const struct cand *c, size_t *h, size_t i)
+{
+	while (i > 0 && strcmp(c[h[(i - 1) / 2]].name, c[h[i]].name) < 0) {
+		size_t t = h[i];
+
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static void
+heap_down(const struct cand *c, size_t *h, size_t n)
+{
+	size_t i = 0;
+
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i, t;
+
+		if (l < n && strcmp(c[h[l]].name, c[h[m]].name) > 0)
+			m = l;
+		if (r < n && strcmp(c[h[r]].name, c[h[m]].name) > 0)
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/* A cheap look at a name: could it be a message file's? */
+static int
+looks_like_name(const char *name)
+{
+	return name[0] >= '0' && name[0] <= '9' &&
+	       strnlen(name, SPOOL_ID_LEN + 2) == SPOOL_ID_LEN + 2 &&
+	       name[SPOOL_ID_LEN] == '.' && name[SPOOL_ID_LEN + 1] == 'a';
+}
+
+/*
+ * Scans one leaf for its NCAND smallest claimable names, without sorting
+ * or parsing the rest: a leaf may hold thousands.  With FULL, every name
+ * is parsed first (the slow path, for a leaf whose smallest names all
+ * turned out malformed).  Adds the candidates to the pass and returns
+ * how many, or -1.  *SEEN counts every entry.
+ */
+static int
+scan_leaf(
+    struct pass *p, int lfd, const char *rel, int retry, int full, size_t *seen)
+{
+	struct cand *c = p->c + p->n;
+	struct spool_entry e;
+	struct dirent *de;
+	struct stat st;
+	size_t k = 0, i, j, h[NCAND];
+	DIR *d;
+	int dfd, parse = retry || full;
+
+	*seen = 0;
+	if (fstat(lfd, &st) == -1 ||
+	    (dfd = openat(lfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return -1;
+	}
+	p->sig = mix(p->sig, &st);
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+
+		if (name[0] == '.' &&
+		    (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+			continue;
+		(*seen)++;
+		if (!looks_like_name(name) ||
+		    (parse && parse_name_kind(name, &e) != (retry ? 'd' : 0))) {
+			if (p->warn && parse_name_kind(name, &e) < 0) {
+				char where[320];
+
+				snprintf(
+				    where, sizeof(where), "%s/%s", rel, name);
+				warnq(p->q, where, "not a message; skipped");
+			}
+			continue;
+		}
+		if (retry && e.deadline_ms > p->now)
+			continue;
+		/* Most names cannot enter the K smallest: skip them cheaply. */
+		if (k == NCAND && strcmp(name, c[h[0]].name) >= 0)
+			continue;
+		if (strnlen(name, SPOOL_NAME_SIZE) >= SPOOL_NAME_SIZE)
+			continue;
+		/* A max-heap of the K smallest: replace the largest. */
+		if (k < NCAND) {
+			h[k] = k;
+			memcpy(c[k].name, name, strlen(name) + 1);
+			heap_up(c, h, k++);
+		} else {
+			memcpy(c[h[0]].name, name, strlen(name) + 1);
+			heap_down(c, h, k);
+		}
+	}
+	closedir(d);
+	/* Keep the well-formed survivors. */
+	for (i = j = 0; i < k; i++) {
+		if (!parse && parse_name_kind(c[i].name, &e) != 0)
+			continue;
+		if (i != j)
+			memcpy(c[j].name, c[i].name, sizeof(c[j].name));
+		c[j].rel = rel;
+		c[j].lfd = lfd;
+		j++;
+	}
+	if (j == 0 && k > 0 && !full)
+		return scan_leaf(p, lfd, rel, retry, 1, seen);
+	p->n += j;
+	return (int)j;
 }
 
 /* Is the leaf bucket for time range starting at START_US safely past? */
@@ -309,24 +410,23 @@ leaf_start_us(const char *top, const char *leaf)
 }
 
 /*
- * Collects candidates from STATE: for new/, every message of the first
- * leaf that has one; for retry/, every due message of the first leaves
- * (by due time) that have one.  Empty old leaves and tops are removed
- * on the way.  Returns 0 or -1.
+ * Collects candidates from STATE: the smallest names of the first leaf
+ * that has any (for retry/, any due ones; leaves there are in due
+ * order).  Empty old leaves and tops are removed on the way.
  */
 static int
 collect(struct pass *p, enum spool_state state)
 {
 	struct spool *q = p->q;
 	int sfd = q->dirfd[state], retry = state == SPOOL_RETRY;
-	struct names tops, leaves, names;
-	size_t i, j, k;
-	int rc = 0;
+	struct names tops, leaves;
+	size_t i, j, seen;
+	int found = 0, got;
 
 	if (list_sig(p, sfd, &tops) == -1)
 		return seterr(q, "list %s/", spool_state_name(state));
-	for (i = 0; i < tops.n && rc == 0 && p->nheld < 4; i++) {
-		int tfd, found = 0;
+	for (i = 0; i < tops.n && !found; i++) {
+		int tfd;
 
 		if (!is_bucket_top(tops.v[i], !retry))
 			continue;
@@ -338,9 +438,9 @@ collect(struct pass *p, enum spool_state state)
 			close(tfd);
 			continue;
 		}
-		for (j = 0; j < leaves.n && p->nheld < 4; j++) {
-			char rel[48];
-			int lfd, got = 0;
+		for (j = 0; j < leaves.n && !found; j++) {
+			char *rel = p->rel[retry];
+			int lfd;
 
 			if (!is_bucket_leaf(leaves.v[j]))
 				continue;
@@ -349,58 +449,28 @@ collect(struct pass *p, enum spool_state state)
 				break;
 			if ((lfd = open_dir_at(tfd, leaves.v[j])) == -1)
 				continue;
-			if (list_sig(p, lfd, &names) == -1) {
-				close(lfd);
-				continue;
-			}
-			snprintf(rel, sizeof(rel), "%s/%s/%s",
+			snprintf(rel, sizeof(p->rel[0]), "%s/%s/%s",
 			    spool_state_name(state), tops.v[i], leaves.v[j]);
-			for (k = 0; k < names.n; k++) {
-				struct spool_entry e;
-				int kind = parse_name_kind(names.v[k], &e);
-
-				if (kind == (retry ? 'd' : 0) &&
-				    (!retry || e.deadline_ms <= p->now)) {
-					if (add_cand(p, names.v[k], lfd, state,
-						rel) == -1) {
-						rc = -1;
-						break;
-					}
-					got = 1;
-				} else if (kind < 0 && p->warn) {
-					char where[320];
-
-					snprintf(where, sizeof(where), "%s/%s",
-					    rel, names.v[k]);
-					warnq(
-					    q, where, "not a message; skipped");
-				}
-			}
-			if (got) {
-				p->held[p->nheld] = names;
-				p->fds[p->nheld++] = lfd;
+			if ((got = scan_leaf(p, lfd, rel, retry, 0, &seen)) >
+			    0) {
+				p->fds[p->nfds++] = lfd;
 				found = 1;
-				if (!retry)
-					break;
-				continue;
+				break;
 			}
-			if (names.n == 0 &&
+			close(lfd);
+			if (got == 0 && seen == 0 &&
 			    leaf_is_old(
 				leaf_start_us(tops.v[i], leaves.v[j]), p->now))
 				unlinkat(tfd, leaves.v[j], AT_REMOVEDIR);
-			names_free(&names);
-			close(lfd);
 		}
 		if (leaves.n == 0 &&
 		    leaf_is_old(leaf_start_us(tops.v[i], "fff"), p->now))
 			unlinkat(sfd, tops.v[i], AT_REMOVEDIR);
 		names_free(&leaves);
 		close(tfd);
-		if (found && !retry)
-			break;
 	}
 	names_free(&tops);
-	return rc;
+	return 0;
 }
 
 /*

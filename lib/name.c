@@ -182,11 +182,13 @@ parse_name_kind(const char *name, struct spool_entry *e)
 	uint64_t v;
 	int kind = 0;
 
-	if (strlen(name) >= SPOOL_NAME_SIZE)
+	size_t len = strnlen(name, SPOOL_NAME_SIZE);
+
+	if (len >= SPOOL_NAME_SIZE || len < SPOOL_ID_LEN)
 		return -1;
 	memcpy(id, name, SPOOL_ID_LEN);
 	id[SPOOL_ID_LEN] = '\0';
-	if (strlen(name) < SPOOL_ID_LEN || !spool_valid_id(id))
+	if (!spool_valid_id(id))
 		return -1;
 	p = name + SPOOL_ID_LEN;
 	if (p[0] != '.' || p[1] != 'a' || (p = decimal(p + 2, 9, &v)) == NULL)
@@ -204,7 +206,7 @@ parse_name_kind(const char *name, struct spool_entry *e)
 		e->deadline_ms = (int64_t)v;
 	}
 	memcpy(e->id, id, SPOOL_ID_SIZE);
-	snprintf(e->name, sizeof(e->name), "%s", name);
+	memcpy(e->name, name, (size_t)(p - name) + 1);
 	e->priority = id_priority(id);
 	e->enqueued_ms = id_time_us(id) / 1000;
 	memcpy(e->host, id + SPOOL_ID_LEN - ID_HOST_DIGITS, ID_HOST_DIGITS);
