@@ -712,12 +712,22 @@ spool_nack(struct spool *q, const char *token, int64_t delay_ms, unsigned flags,
 	if (token_name(q, token, &e) == -1)
 		return -1;
 	dead = (flags & SPOOL_NACK_DEAD) || e.attempts >= q->cfg.max_attempts;
-	if (delay < 0)
+	if (flags & SPOOL_NACK_RELEASE)
+		dead = 0, delay = 0;
+	else if (delay < 0)
 		backoff_ms(&q->cfg, e.attempts, &delay);
 	for (i = 0; i < SETTLE_TRIES; i++) {
 		if ((rc = find_claim(q, &e, name)) != 0)
 			return rc;
-		rc = settle_move(q, name, &e, dead, now_ms() + delay);
+		if (flags & SPOOL_NACK_RELEASE) {
+			/* The file keeps the claim's size and ID; undo the
+			 * bump. */
+			struct spool_entry back = e;
+
+			back.attempts = e.attempts > 0 ? e.attempts - 1 : 0;
+			rc = settle_move(q, name, &back, 0, now_ms());
+		} else
+			rc = settle_move(q, name, &e, dead, now_ms() + delay);
 		if (rc == 0 && reason != NULL)
 			/* The history is a diagnostic: its failure is not. */
 			history_append(q, e.id, e.attempts, reason);

@@ -230,6 +230,12 @@ void spool_msg_free(struct spool_msg *);
  * claim now has, malloc'ed (the old token stays valid across touches).
  */
 #define SPOOL_NACK_DEAD 0x1u
+/*
+ * SPOOL_NACK_RELEASE hands the claim back unspent: to retry/, due now,
+ * with the attempt count it had before this claim, never to dead/ (for
+ * a worker that stops before running the job to its end).
+ */
+#define SPOOL_NACK_RELEASE 0x2u
 int spool_ack(struct spool *, const char *token);
 int spool_nack(struct spool *, const char *token, int64_t delay_ms,
     unsigned flags, const char *reason);

@@ -150,31 +150,34 @@ spool_format_duration(int64_t ms, char *buf, size_t size)
 	};
 	size_t i, len = 0;
 	int parts = 0;
+	uint64_t v;
 
 	if (size == 0)
 		return buf;
 	buf[0] = '\0';
+	/* The magnitude, computed so that INT64_MIN does not overflow. */
+	v = ms < 0 ? (uint64_t)(-(ms + 1)) + 1 : (uint64_t)ms;
 	if (ms < 0) {
 		snprintf(buf, size, "-");
 		len = strlen(buf);
-		ms = -ms;
 	}
-	if (ms < 1000) {
-		snprintf(buf + len, size - len, "%lldms", (long long)ms);
+	if (v < 1000) {
+		snprintf(
+		    buf + len, size - len, "%llums", (unsigned long long)v);
 		return buf;
 	}
 	/* At most two units: "1h30m", "2d3h"; milliseconds are dropped. */
 	for (i = 0; i < sizeof(big) / sizeof(big[0]) && parts < 2; i++) {
-		int64_t n = ms / big[i].ms;
+		uint64_t n = v / (uint64_t)big[i].ms;
 
 		if (n == 0) {
 			if (parts > 0)
 				break;
 			continue;
 		}
-		ms -= n * big[i].ms;
-		snprintf(
-		    buf + len, size - len, "%lld%s", (long long)n, big[i].name);
+		v -= n * (uint64_t)big[i].ms;
+		snprintf(buf + len, size - len, "%llu%s", (unsigned long long)n,
+		    big[i].name);
 		len = strlen(buf);
 		parts++;
 	}
