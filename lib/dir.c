@@ -179,6 +179,41 @@ move_into(struct spool *q, int fromfd, const char *from, const char *fromrel,
 	    spool_state_name(state), t->top, t->leaf);
 }
 
+int
+walk_dir(int fd, int (*fn)(void *, int, const char *, unsigned char), void *arg)
+{
+	struct dirent *de;
+	DIR *d;
+	int dfd, rc = 0, err;
+
+	if ((dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		err = errno;
+		close(dfd);
+		errno = err;
+		return -1;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0)
+				rc = -1;
+			break;
+		}
+		if (de->d_name[0] == '.' &&
+		    (de->d_name[1] == '\0' ||
+			(de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		if ((rc = fn(arg, fd, de->d_name, de->d_type)) != 0)
+			break;
+	}
+	err = errno;
+	closedir(d);
+	errno = err;
+	return rc;
+}
+
 static int
 cmpstr(const void *a, const void *b)
 {

@@ -130,6 +130,14 @@ struct names {
 /* The d_type (DT_REG, DT_UNKNOWN...) list_dir() saw for a name. */
 #define NAME_TYPE(name) ((unsigned char)(name)[-1])
 int list_dir(int fd, struct names *);
+/*
+ * Calls FN for every name in the directory FD (but "." and ".."), in
+ * directory order, copying nothing; stops at FN's first non-zero result
+ * and returns it, or -1 on a read error.
+ */
+int walk_dir(int fd,
+    int (*fn)(void *arg, int fd, const char *name, unsigned char type),
+    void *arg);
 void names_free(struct names *);
 
 /* Config (config.c). */

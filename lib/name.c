@@ -89,16 +89,36 @@ new_id(int priority, char id[SPOOL_ID_SIZE])
 	return 0;
 }
 
+/* 1 for the lowercase hex digits an ID is made of. */
+static const unsigned char hexdigit[256] = {
+    ['0'] = 1,
+    ['1'] = 1,
+    ['2'] = 1,
+    ['3'] = 1,
+    ['4'] = 1,
+    ['5'] = 1,
+    ['6'] = 1,
+    ['7'] = 1,
+    ['8'] = 1,
+    ['9'] = 1,
+    ['a'] = 1,
+    ['b'] = 1,
+    ['c'] = 1,
+    ['d'] = 1,
+    ['e'] = 1,
+    ['f'] = 1,
+};
+
 static int
 is_hex(const char *s, size_t n)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned ok = 1;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-			(s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
+		ok &= hexdigit[p[i]];
+	return (int)ok;
 }
 
 static uint64_t

@@ -24,18 +24,24 @@ kind_of(enum spool_state s)
 	return s == SPOOL_CUR ? 'l' : s == SPOOL_RETRY ? 'd' : 0;
 }
 
+static int
+is_regular_at(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(st.st_mode);
+}
+
 /* Is NAME (d_type from list_dir) a regular file in DIRFD? */
 static int
 is_regular(int dirfd, const char *name)
 {
-	struct stat st;
-
 	if (NAME_TYPE(name) == DT_REG)
 		return 1;
 	if (NAME_TYPE(name) != DT_UNKNOWN)
 		return 0;
-	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       S_ISREG(st.st_mode);
+	return is_regular_at(dirfd, name);
 }
 
 static void
@@ -450,37 +456,93 @@ spool_find(struct spool *q, const char *id, struct spool_entry *e)
 	return SPOOL_EMPTY;
 }
 
+/* What spool_stat() carries through its walk. */
+struct tally {
+	struct spool *q;
+	struct spool_stats *s;
+	enum spool_state state;
+	int64_t now;
+};
+
+static int
+tally_name(void *arg, int fd, const char *name, unsigned char type)
+{
+	struct tally *t = arg;
+	struct spool_stats *s = t->s;
+	struct spool_entry e;
+	int due;
+
+	if (parse_name_kind(name, &e) != kind_of(t->state) ||
+	    (type != DT_REG &&
+		(type != DT_UNKNOWN || !is_regular_at(fd, name))))
+		return 0;
+	due = t->state == SPOOL_NEW ||
+	      (t->state == SPOOL_RETRY && e.deadline_ms <= t->now);
+	s->count[t->state]++;
+	s->bytes[t->state] += e.size;
+	if (due) {
+		s->due++;
+		if (s->oldest_due_ms == 0 || e.enqueued_ms < s->oldest_due_ms)
+			s->oldest_due_ms = e.enqueued_ms;
+	} else if (t->state == SPOOL_RETRY &&
+		   (s->next_due_ms == 0 || e.deadline_ms < s->next_due_ms))
+		s->next_due_ms = e.deadline_ms;
+	return 0;
+}
+
+/* Counts one bucketed state: a walk of each leaf, nothing sorted. */
+static int
+tally_state(struct tally *t)
+{
+	struct spool *q = t->q;
+	int sfd = q->dirfd[t->state], tfd, lfd;
+	struct names tops, leaves;
+	size_t i, j;
+
+	if (t->state == SPOOL_CUR)
+		return walk_dir(sfd, tally_name, t) == -1
+			   ? seterr(q, "list cur/")
+			   : 0;
+	if (list_dir(sfd, &tops) == -1)
+		return seterr(q, "list %s/", spool_state_name(t->state));
+	for (i = 0; i < tops.n; i++) {
+		if (!is_bucket_top(tops.v[i], t->state != SPOOL_RETRY) ||
+		    (tfd = open_dir_at(sfd, tops.v[i])) == -1)
+			continue;
+		if (list_dir(tfd, &leaves) == 0) {
+			for (j = 0; j < leaves.n; j++) {
+				if (!is_bucket_leaf(leaves.v[j]) ||
+				    (lfd = open_dir_at(tfd, leaves.v[j])) == -1)
+					continue;
+				walk_dir(lfd, tally_name, t);
+				close(lfd);
+			}
+			names_free(&leaves);
+		}
+		close(tfd);
+	}
+	names_free(&tops);
+	return 0;
+}
+
 int
 spool_stat(struct spool *q, struct spool_stats *s)
 {
-	struct spool_iter *it;
-	struct spool_entry e;
-	int64_t now = now_ms();
-	int rc;
+	struct tally t;
+	int i;
 
 	memset(s, 0, sizeof(*s));
 	if (reclaim_expired(q, NULL) == -1)
 		return -1;
-	if ((it = spool_iter_new(q, SPOOL_ALL_STATES)) == NULL)
-		return -1;
-	while ((rc = spool_iter_next(it, &e)) == 0) {
-		int due = e.state == SPOOL_NEW ||
-			  (e.state == SPOOL_RETRY && e.deadline_ms <= now);
-
-		s->count[e.state]++;
-		s->bytes[e.state] += e.size;
-		if (due) {
-			s->due++;
-			if (s->oldest_due_ms == 0 ||
-			    e.enqueued_ms < s->oldest_due_ms)
-				s->oldest_due_ms = e.enqueued_ms;
-		} else if (e.state == SPOOL_RETRY &&
-			   (s->next_due_ms == 0 ||
-			       e.deadline_ms < s->next_due_ms))
-			s->next_due_ms = e.deadline_ms;
+	t.q = q;
+	t.s = s;
+	t.now = now_ms();
+	for (i = 0; i < SPOOL_NSTATES; i++) {
+		t.state = (enum spool_state)i;
+		if (tally_state(&t) == -1)
+			return -1;
 	}
-	spool_iter_free(it);
-	return rc == -1 ? -1 : 0;
+	return 0;
 }
 
 /* Unlinks E, wherever it is.  Returns 0, SPOOL_EMPTY if gone, or -1. */
