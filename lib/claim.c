@@ -134,6 +134,22 @@ fail:
 }
 
 /*
+ * A claim that cannot be delivered for a reason of ours (EMFILE, EIO,
+ * ENOMEM) goes back where it came from at once, rather than holding the
+ * message for a whole lease.  Returns -1 with the original errno.
+ */
+static int
+give_back(struct spool *q, int lfd, const char *name, const char *cur,
+    const char *rel)
+{
+	int err = errno;
+
+	move_noreplace(q, q->dirfd[SPOOL_CUR], cur, lfd, name);
+	errno = err;
+	return seterr(q, "claim %s", rel);
+}
+
+/*
  * Tries to claim NAME in the directory LFD (a leaf of new/ or retry/).
  * Returns 0 with *MSG set, SPOOL_EMPTY when someone else won it (or it
  * is not a message we may deliver), or -1.
@@ -153,7 +169,8 @@ try_claim(struct spool *q, int lfd, const char *rel, const char *name,
 	if (parse_name_kind(name, &e) < 0)
 		return SPOOL_EMPTY;
 	if (fstatat(lfd, name, &before, AT_SYMLINK_NOFOLLOW) == -1)
-		return SPOOL_EMPTY;
+		return errno == ENOENT ? SPOOL_EMPTY
+				       : seterr(q, "stat %s", rel);
 	if (!S_ISREG(before.st_mode)) {
 		warnq(q, rel, "not a regular file; skipped");
 		return SPOOL_EMPTY;
@@ -169,9 +186,12 @@ try_claim(struct spool *q, int lfd, const char *rel, const char *name,
 		return seterr(q, "claim %s", rel);
 	}
 	/* What we renamed must be what we checked, and still a file. */
-	if ((fd = safe_open(q->dirfd[SPOOL_CUR], cur, &st)) == -1 ||
-	    st.st_ino != before.st_ino || st.st_dev != before.st_dev ||
-	    (uint64_t)st.st_size != e.size) {
+	fd = safe_open(q->dirfd[SPOOL_CUR], cur, &st);
+	if (fd == -1 && errno != ELOOP && errno != EINVAL && errno != EBUSY &&
+	    errno != ENXIO)
+		return give_back(q, lfd, name, cur, rel);
+	if (fd == -1 || st.st_ino != before.st_ino ||
+	    st.st_dev != before.st_dev || (uint64_t)st.st_size != e.size) {
 		char where[SPOOL_NAME_SIZE + 8];
 
 		if (fd != -1)
@@ -189,10 +209,8 @@ try_claim(struct spool *q, int lfd, const char *rel, const char *name,
 			m->token = NULL;
 		free(m);
 		close(fd);
-		/* Give the claim back rather than strand it. */
-		renameat(q->dirfd[SPOOL_CUR], cur, lfd, name);
 		errno = err;
-		return seterr(q, "claim");
+		return give_back(q, lfd, name, cur, rel);
 	}
 	memcpy(m->id, e.id, SPOOL_ID_SIZE);
 	m->attempt = e.attempts + 1;
@@ -421,24 +439,31 @@ collect(struct pass *p, enum spool_state state)
 	int sfd = q->dirfd[state], retry = state == SPOOL_RETRY;
 	struct names tops, leaves;
 	size_t i, j, seen;
-	int found = 0, got;
+	int found = 0, got, rc = 0;
 
 	if (list_sig(p, sfd, &tops) == -1)
 		return seterr(q, "list %s/", spool_state_name(state));
-	for (i = 0; i < tops.n && !found; i++) {
+	for (i = 0; i < tops.n && !found && rc == 0; i++) {
 		int tfd;
 
 		if (!is_bucket_top(tops.v[i], !retry))
 			continue;
 		if (retry && leaf_start_us(tops.v[i], "000") > p->now * 1000)
 			break;
-		if ((tfd = open_dir_at(sfd, tops.v[i])) == -1)
-			continue;
-		if (list_sig(p, tfd, &leaves) == -1) {
-			close(tfd);
-			continue;
+		if ((tfd = open_dir_at(sfd, tops.v[i])) == -1) {
+			if (SKIPPABLE(errno))
+				continue;
+			rc = seterr(q, "open %s/%s", spool_state_name(state),
+			    tops.v[i]);
+			break;
 		}
-		for (j = 0; j < leaves.n && !found; j++) {
+		if (list_sig(p, tfd, &leaves) == -1) {
+			rc = seterr(q, "list %s/%s", spool_state_name(state),
+			    tops.v[i]);
+			close(tfd);
+			break;
+		}
+		for (j = 0; j < leaves.n && !found && rc == 0; j++) {
 			char *rel = p->rel[retry];
 			int lfd;
 
@@ -447,12 +472,21 @@ collect(struct pass *p, enum spool_state state)
 			if (retry && leaf_start_us(tops.v[i], leaves.v[j]) >
 					 p->now * 1000)
 				break;
-			if ((lfd = open_dir_at(tfd, leaves.v[j])) == -1)
-				continue;
 			snprintf(rel, sizeof(p->rel[0]), "%s/%s/%s",
 			    spool_state_name(state), tops.v[i], leaves.v[j]);
-			if ((got = scan_leaf(p, lfd, rel, retry, 0, &seen)) >
-			    0) {
+			if ((lfd = open_dir_at(tfd, leaves.v[j])) == -1) {
+				if (SKIPPABLE(errno))
+					continue;
+				rc = seterr(q, "open %s", rel);
+				break;
+			}
+			if ((got = scan_leaf(p, lfd, rel, retry, 0, &seen)) ==
+			    -1) {
+				rc = seterr(q, "list %s", rel);
+				close(lfd);
+				break;
+			}
+			if (got > 0) {
 				p->fds[p->nfds++] = lfd;
 				found = 1;
 				break;
@@ -470,7 +504,7 @@ collect(struct pass *p, enum spool_state state)
 		close(tfd);
 	}
 	names_free(&tops);
-	return 0;
+	return rc;
 }
 
 /*

@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -109,6 +110,12 @@ int is_bucket_leaf(const char *name);
 
 /* Directories (dir.c). */
 int open_dir_at(int dirfd, const char *name);
+/*
+ * After open_dir_at() failed on a bucket: is the reason one a walk passes
+ * over (removed meanwhile, or a planted symlink or file), rather than an
+ * error (EIO, EMFILE, EACCES...) that must fail the walk?
+ */
+#define SKIPPABLE(err) ((err) == ENOENT || (err) == ELOOP || (err) == ENOTDIR)
 int open_bucket(struct spool *, enum spool_state, const char *top,
     const char *leaf, int create, int *created);
 int fsync_dir(struct spool *, int fd, const char *what);

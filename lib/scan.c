@@ -235,13 +235,16 @@ iter_next_leaf(struct spool_iter *it)
 				    "not a bucket; left alone");
 				continue;
 			}
-			if ((it->lfd = open_dir_at(it->tfd, leaf)) == -1)
-				continue; /* removed meanwhile */
-			snprintf(it->leaf, sizeof(it->leaf), "%s", leaf);
-			if (list_dir(it->lfd, &it->names) == -1) {
-				iter_drop_leaf(it);
-				continue;
+			if ((it->lfd = open_dir_at(it->tfd, leaf)) == -1) {
+				if (SKIPPABLE(errno))
+					continue; /* removed meanwhile */
+				return seterr(q, "open %s/%s/%s",
+				    spool_state_name(it->state), it->top, leaf);
 			}
+			snprintf(it->leaf, sizeof(it->leaf), "%s", leaf);
+			if (list_dir(it->lfd, &it->names) == -1)
+				return seterr(q, "list %s/%s/%s",
+				    spool_state_name(it->state), it->top, leaf);
 			if (it->state == SPOOL_RETRY && it->names.n > 1)
 				qsort(it->names.v, it->names.n,
 				    sizeof(*it->names.v), cmp_due);
@@ -260,13 +263,16 @@ iter_next_leaf(struct spool_iter *it)
 				    "not a bucket; left alone");
 				continue;
 			}
-			if ((it->tfd = open_dir_at(sfd, top)) == -1)
-				continue;
-			snprintf(it->top, sizeof(it->top), "%s", top);
-			if (list_dir(it->tfd, &it->leaves) == -1) {
-				iter_drop_top(it);
-				continue;
+			if ((it->tfd = open_dir_at(sfd, top)) == -1) {
+				if (SKIPPABLE(errno))
+					continue;
+				return seterr(q, "open %s/%s",
+				    spool_state_name(it->state), top);
 			}
+			snprintf(it->top, sizeof(it->top), "%s", top);
+			if (list_dir(it->tfd, &it->leaves) == -1)
+				return seterr(q, "list %s/%s",
+				    spool_state_name(it->state), top);
 		}
 	}
 }
@@ -389,7 +395,7 @@ find_in(int dirfd, const char *id, enum spool_state state, const char *bucket,
 	size_t i;
 
 	if (list_dir(dirfd, &n) == -1)
-		return 0;
+		return -1;
 	for (i = 0; i < n.n; i++) {
 		if (strncmp(n.v[i], id, SPOOL_ID_LEN) != 0 ||
 		    parse_name_kind(n.v[i], e) != kind_of(state) ||
@@ -418,18 +424,23 @@ find_once(struct spool *q, const char *id, struct spool_entry *e)
 	bucket_of(id_time_us(id), id_priority(id), top, leaf);
 	snprintf(bucket, sizeof(bucket), "%s/%s", top, leaf);
 	for (i = 0; i < 2; i++) {
-		if ((fd = open_bucket(q, fixed[i], top, leaf, 0, NULL)) == -1)
-			continue;
+		if ((fd = open_bucket(q, fixed[i], top, leaf, 0, NULL)) == -1) {
+			if (SKIPPABLE(errno))
+				continue;
+			return -1;
+		}
 		found = find_in(fd, id, fixed[i], bucket, e);
 		close(fd);
-		if (found)
-			return 1;
-		if (i == 0 &&
-		    find_in(q->dirfd[SPOOL_CUR], id, SPOOL_CUR, "", e))
-			return 1;
+		if (found != 0)
+			return found == 1
+				   ? 1
+				   : seterr(q, "list %s/%s",
+					 spool_state_name(fixed[i]), bucket);
+		/* Between new/ and dead/: where a claim would have it. */
+		if (i == 0 && (found = find_in(q->dirfd[SPOOL_CUR], id,
+				   SPOOL_CUR, "", e)) != 0)
+			return found == 1 ? 1 : seterr(q, "list cur/");
 	}
-	if (find_in(q->dirfd[SPOOL_CUR], id, SPOOL_CUR, "", e))
-		return 1;
 	/* retry/ is bucketed by due time, which the ID does not tell. */
 	if ((it = spool_iter_new(q, SPOOL_STATE_BIT(SPOOL_RETRY))) == NULL)
 		return -1;
@@ -498,6 +509,7 @@ tally_state(struct tally *t)
 	int sfd = q->dirfd[t->state], tfd, lfd;
 	struct names tops, leaves;
 	size_t i, j;
+	int rc = 0;
 
 	if (t->state == SPOOL_CUR)
 		return walk_dir(sfd, tally_name, t) == -1
@@ -505,24 +517,42 @@ tally_state(struct tally *t)
 			   : 0;
 	if (list_dir(sfd, &tops) == -1)
 		return seterr(q, "list %s/", spool_state_name(t->state));
-	for (i = 0; i < tops.n; i++) {
-		if (!is_bucket_top(tops.v[i], t->state != SPOOL_RETRY) ||
-		    (tfd = open_dir_at(sfd, tops.v[i])) == -1)
+	for (i = 0; i < tops.n && rc == 0; i++) {
+		if (!is_bucket_top(tops.v[i], t->state != SPOOL_RETRY))
 			continue;
-		if (list_dir(tfd, &leaves) == 0) {
-			for (j = 0; j < leaves.n; j++) {
-				if (!is_bucket_leaf(leaves.v[j]) ||
-				    (lfd = open_dir_at(tfd, leaves.v[j])) == -1)
-					continue;
-				walk_dir(lfd, tally_name, t);
-				close(lfd);
-			}
-			names_free(&leaves);
+		if ((tfd = open_dir_at(sfd, tops.v[i])) == -1) {
+			if (!SKIPPABLE(errno))
+				rc = seterr(q, "open %s/%s",
+				    spool_state_name(t->state), tops.v[i]);
+			continue;
 		}
+		if (list_dir(tfd, &leaves) == -1) {
+			rc = seterr(q, "list %s/%s", spool_state_name(t->state),
+			    tops.v[i]);
+			close(tfd);
+			continue;
+		}
+		for (j = 0; j < leaves.n && rc == 0; j++) {
+			if (!is_bucket_leaf(leaves.v[j]))
+				continue;
+			if ((lfd = open_dir_at(tfd, leaves.v[j])) == -1) {
+				if (!SKIPPABLE(errno))
+					rc = seterr(q, "open %s/%s/%s",
+					    spool_state_name(t->state),
+					    tops.v[i], leaves.v[j]);
+				continue;
+			}
+			if (walk_dir(lfd, tally_name, t) == -1)
+				rc = seterr(q, "list %s/%s/%s",
+				    spool_state_name(t->state), tops.v[i],
+				    leaves.v[j]);
+			close(lfd);
+		}
+		names_free(&leaves);
 		close(tfd);
 	}
 	names_free(&tops);
-	return 0;
+	return rc;
 }
 
 int
