@@ -257,6 +257,8 @@ struct pass {
 	char rel[2][48]; /* the leaves they came from */
 	int fds[2];
 	size_t nfds;
+	int newfd;  /* the leaf new/'s candidates are in, or -1 */
+	int cached; /* new/'s candidates came from the handle's cache */
 };
 
 static void
@@ -487,6 +489,8 @@ collect(struct pass *p, enum spool_state state)
 				break;
 			}
 			if (got > 0) {
+				if (!retry)
+					p->newfd = lfd;
 				p->fds[p->nfds++] = lfd;
 				found = 1;
 				break;
@@ -511,14 +515,84 @@ collect(struct pass *p, enum spool_state state)
  * One pass: gather candidates from new/ and due ones from retry/, and
  * try them in delivery order.  Returns 0 (claimed), SPOOL_EMPTY, or -1.
  */
+static void
+cache_drop(struct spool *q)
+{
+	if (q->cache == NULL)
+		return;
+	if (q->cache->lfd != -1)
+		close(q->cache->lfd);
+	q->cache->lfd = -1;
+	q->cache->n = 0;
+}
+
+/* Takes new/'s candidates from the cache, if it is fresh.  1 if so. */
 static int
-claim_pass(struct pass *p, int64_t lease_ms, struct spool_msg **msg)
+cache_use(struct pass *p)
+{
+	struct claim_cache *c = p->q->cache;
+	size_t i;
+
+	if (c == NULL || c->n == 0 || p->now - c->time_ms > CLAIM_CACHE_MS ||
+	    p->now < c->time_ms) {
+		cache_drop(p->q);
+		return 0;
+	}
+	for (i = 0; i < c->n; i++) {
+		memcpy(p->c[p->n].name, c->name[i], sizeof(c->name[i]));
+		p->c[p->n].rel = c->rel;
+		p->c[p->n].lfd = c->lfd;
+		p->n++;
+	}
+	p->newfd = c->lfd;
+	p->cached = 1;
+	return 1;
+}
+
+/* Keeps the untried candidates from new/'s leaf, after C[I] won. */
+static void
+cache_keep(struct pass *p, size_t won)
+{
+	struct spool *q = p->q;
+	struct claim_cache *c;
+	size_t i, k;
+
+	if (q->cache == NULL) {
+		if ((q->cache = calloc(1, sizeof(*q->cache))) == NULL)
+			return;
+		q->cache->lfd = -1;
+	}
+	c = q->cache;
+	if (!p->cached) {
+		cache_drop(q);
+		if (p->newfd == -1)
+			return;
+		/* The pass hands its descriptor of the leaf to the cache. */
+		for (i = 0; i < p->nfds; i++)
+			if (p->fds[i] == p->newfd)
+				p->fds[i] = p->fds[--p->nfds];
+		c->lfd = p->newfd;
+		c->time_ms = p->now;
+		snprintf(c->rel, sizeof(c->rel), "%s", p->rel[0]);
+	}
+	for (i = won + 1, k = 0; i < p->n && k < CLAIM_CACHE_N; i++)
+		if (p->c[i].lfd == c->lfd)
+			memcpy(c->name[k++], p->c[i].name, sizeof(c->name[0]));
+	c->n = k;
+}
+
+static int
+claim_pass(
+    struct pass *p, int64_t lease_ms, int use_cache, struct spool_msg **msg)
 {
 	size_t i;
 	int rc = SPOOL_EMPTY;
 
 	p->now = now_ms();
-	if (collect(p, SPOOL_NEW) == -1 || collect(p, SPOOL_RETRY) == -1)
+	p->newfd = -1;
+	if (!(use_cache && cache_use(p)) && collect(p, SPOOL_NEW) == -1)
+		rc = -1;
+	if (rc == SPOOL_EMPTY && collect(p, SPOOL_RETRY) == -1)
 		rc = -1;
 	if (p->n > 1)
 		qsort(p->c, p->n, sizeof(*p->c), cmpcand);
@@ -529,6 +603,10 @@ claim_pass(struct pass *p, int64_t lease_ms, struct spool_msg **msg)
 		rc = try_claim(
 		    p->q, p->c[i].lfd, rel, p->c[i].name, lease_ms, msg);
 	}
+	if (rc == 0)
+		cache_keep(p, i - 1);
+	else
+		cache_drop(p->q);
 	pass_free(p);
 	return rc;
 }
@@ -560,7 +638,7 @@ spool_claim(struct spool *q, int64_t lease_ms, struct spool_msg **msg)
 		p.q = q;
 		p.warn = i == 0;
 		p.sig = 14695981039346656037ULL;
-		if ((rc = claim_pass(&p, lease_ms, msg)) != SPOOL_EMPTY)
+		if ((rc = claim_pass(&p, lease_ms, i == 0, msg)) != SPOOL_EMPTY)
 			return rc;
 		if (i > 0 && p.sig == last)
 			break;
@@ -583,6 +661,7 @@ claimable(struct spool *q)
 	memset(&p, 0, sizeof(p));
 	p.q = q;
 	p.now = now_ms();
+	p.newfd = -1;
 	rc = collect(&p, SPOOL_NEW) == -1 || collect(&p, SPOOL_RETRY) == -1
 		 ? -1
 		 : p.n > 0;

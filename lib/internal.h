@@ -55,10 +55,28 @@
 #define TMP_MAX_AGE_MS (36LL * 3600 * 1000)
 #define ERRBUF_SIZE 512
 
+/*
+ * What a claim pass leaves for the next one in the same process: the
+ * rest of the smallest names it found in new/'s first leaf, so that a
+ * worker claiming message after message does not rescan the leaf for
+ * each.  Trusted for CLAIM_CACHE_MS after the scan; a name that is gone
+ * just loses its rename race.
+ */
+#define CLAIM_CACHE_MS 250
+#define CLAIM_CACHE_N 16
+struct claim_cache {
+	char name[CLAIM_CACHE_N][SPOOL_NAME_SIZE];
+	size_t n;
+	int lfd; /* the leaf, or -1 */
+	char rel[48];
+	int64_t time_ms; /* when the leaf was scanned */
+};
+
 struct spool {
 	char *path;
-	char *abspath; /* for tokens; made on first claim */
-	int housekept; /* tmp/ swept by this handle already */
+	char *abspath;             /* for tokens; made on first claim */
+	int housekept;             /* tmp/ swept by this handle already */
+	struct claim_cache *cache; /* NULL until the first claim */
 	int rootfd;
 	int dirfd[SPOOL_NSTATES]; /* new cur retry dead */
 	int tmpfd;

@@ -332,6 +332,9 @@ spool_close(struct spool *q)
 		close(q->infofd);
 	if (q->inotifyfd != -1)
 		close(q->inotifyfd);
+	if (q->cache != NULL && q->cache->lfd != -1)
+		close(q->cache->lfd);
+	free(q->cache);
 	free(q->path);
 	free(q->abspath);
 	free(q);
