@@ -18,6 +18,8 @@ TT_LONG=0
 [ "${SPOOL_TORTURE:-quick}" = long ] && TT_LONG=1
 # libfaketime must never shift the monotonic clock (TESTING.md section 3).
 export DONT_FAKE_MONOTONIC=1
+# Nor share its state through /dev/shm: that makes syscall counts vary.
+export FAKETIME_DISABLE_SHM=1
 
 eval "helper_$(declare -f setup)"
 
@@ -82,4 +84,24 @@ require_strace_inject() {
 	require_cmd strace
 	strace -qq -o /dev/null -e inject=getpid:error=EIO true 2>/dev/null ||
 		skip "strace cannot inject faults here (ptrace denied?)"
+}
+
+# tt_sweep [SWEEP-OPTIONS] SCENARIO MODE: runs one sweep (see sweep); its
+# report is the test's output, shown when it fails.
+tt_sweep() {
+	local rc=0
+	"$TT/sweep" "$@" || rc=$?
+	[ "$rc" = 0 ] || echo "# sweep $* exited $rc (SPOOL_SEED=$SPOOL_SEED)"
+	return "$rc"
+}
+
+# The syscalls a protocol lint traces (see lint).
+TT_LINT_SET=openat,write,pwrite64,fsync,fdatasync,syncfs,close,rename,renameat,renameat2,link,linkat,unlinkat,mkdirat,exit_group
+
+# tt_trace TRACE CMD...: runs CMD under strace for the lint; CMD's
+# stdout is printed, its status returned.
+tt_trace() {
+	local tr=$1
+	shift
+	strace -f -y -qq -o "$tr" -e trace="$TT_LINT_SET" "$@"
 }

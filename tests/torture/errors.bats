@@ -1,0 +1,78 @@
+#!/usr/bin/env bats
+# errors.bats: family B, I/O error sweeps.  As crash.bats, but call k of
+# each syscall fails with an errno instead of being killed ("E+": it and
+# every later call fail).  Each point is judged by sweep: exit exactly 5
+# with a "spool: CMD: " message when a write, fsync or close of a message
+# or an fsync of a queue directory failed (else 0 or 5, never another
+# code); a failed push leaves nothing visible and tmp/ clean; a claim no
+# one was told about is not left leased; nothing is renamed or fsynced
+# again after an fsync failed; checkq holds; and the uninjected command
+# then succeeds.  The quick tier fails each call once with EIO, then the
+# errnos that have their own meaning; the long tier runs the full matrix.
+
+load ../helper
+load torture
+
+setup() {
+	tt_setup
+	require_strace_inject
+}
+
+@test "B: EIO once at every queue syscall of push -m, push from stdin, push -l" {
+	tt_sweep push-m EIO
+	tt_sweep push-stdin EIO
+	tt_sweep push-l EIO
+}
+
+@test "B: EIO once at every queue syscall of pop, ack, nack, touch" {
+	tt_sweep pop EIO
+	tt_sweep ack EIO
+	tt_sweep nack EIO
+	tt_sweep touch EIO
+}
+
+@test "B: EIO once at every queue syscall of gc and kick" {
+	tt_sweep gc EIO
+	tt_sweep kick EIO
+}
+
+@test "B: ENOSPC and EDQUOT on push's writes, fsyncs and creates exit 5, tmp/ clean" {
+	tt_sweep -s write,fsync,fdatasync,syncfs,openat,mkdirat push-stdin ENOSPC
+	tt_sweep -s write,close,openat push-l EDQUOT
+	tt_sweep -s write push-stdin EFBIG
+}
+
+@test "B: EROFS, EACCES and EMFILE on every open of push and pop" {
+	tt_sweep -s openat,mkdirat push-m EROFS
+	tt_sweep -s openat push-m EACCES
+	tt_sweep -s openat pop EMFILE
+}
+
+@test "B: renameat2 EXDEV and ENOSPC fail cleanly; EINVAL falls back to link+unlink" {
+	local s
+	for s in push-m push-l pop nack kick gc; do
+		tt_sweep -s renameat2 "$s" EXDEV
+		tt_sweep -s renameat2 "$s" EINVAL
+	done
+	tt_sweep -s renameat2 push-m ENOSPC
+}
+
+@test "B: EINTR on a write is retried: push exits 0 and the message is whole" {
+	tt_sweep -s write push-stdin EINTR
+	tt_sweep -s write push-l EINTR
+}
+
+@test "B: persistent EIO from any call on (E+) of push and pop" {
+	tt_sweep push-stdin EIO+
+	tt_sweep pop EIO+
+}
+
+@test "B long: every errno on every call, once and persistent, for every command" {
+	[ "$TT_LONG" = 1 ] || skip "long tier (SPOOL_TORTURE=long)"
+	local s e
+	for s in push-m push-stdin push-l pop ack nack touch gc kick; do
+		for e in EIO ENOSPC EDQUOT EIO+ ENOSPC+ EROFS EACCES EMFILE ESTALE; do
+			tt_sweep "$s" "$e"
+		done
+	done
+}
