@@ -611,8 +611,8 @@ claim_pass(
 	return rc;
 }
 
-int
-spool_claim(struct spool *q, int64_t lease_ms, struct spool_msg **msg)
+static int
+claim_once(struct spool *q, int64_t lease_ms, struct spool_msg **msg)
 {
 	struct pass p;
 	uint64_t last = 0;
@@ -738,8 +738,8 @@ find_claim(
 /* Runs OP on the claim behind TOKEN, following touches; bounded. */
 #define SETTLE_TRIES 8
 
-int
-spool_ack(struct spool *q, const char *token)
+static int
+ack_once(struct spool *q, const char *token)
 {
 	struct spool_entry e;
 	char name[SPOOL_NAME_SIZE];
@@ -813,8 +813,8 @@ settle_move(struct spool *q, const char *name, const struct spool_entry *e,
 	return rc;
 }
 
-int
-spool_nack(struct spool *q, const char *token, int64_t delay_ms, unsigned flags,
+static int
+nack_once(struct spool *q, const char *token, int64_t delay_ms, unsigned flags,
     const char *reason)
 {
 	struct spool_entry e;
@@ -850,8 +850,8 @@ spool_nack(struct spool *q, const char *token, int64_t delay_ms, unsigned flags,
 	return SPOOL_STALE;
 }
 
-int
-spool_touch(
+static int
+touch_once(
     struct spool *q, const char *token, int64_t lease_ms, char **newtoken)
 {
 	struct spool_entry e, cur;
@@ -896,4 +896,30 @@ done:
 			return seterr(q, "touch");
 	}
 	return 0;
+}
+
+int
+spool_claim(struct spool *q, int64_t lease_ms, struct spool_msg **msg)
+{
+	RETRY_ESTALE(q, claim_once(q, lease_ms, msg));
+}
+
+int
+spool_ack(struct spool *q, const char *token)
+{
+	RETRY_ESTALE(q, ack_once(q, token));
+}
+
+int
+spool_nack(struct spool *q, const char *token, int64_t delay_ms, unsigned flags,
+    const char *reason)
+{
+	RETRY_ESTALE(q, nack_once(q, token, delay_ms, flags, reason));
+}
+
+int
+spool_touch(
+    struct spool *q, const char *token, int64_t lease_ms, char **newtoken)
+{
+	RETRY_ESTALE(q, touch_once(q, token, lease_ms, newtoken));
 }

@@ -106,6 +106,22 @@ struct target {
 	char top[16], leaf[8], name[SPOOL_NAME_SIZE];
 };
 
+/*
+ * NFS: ESTALE means a directory we hold was replaced on the server.
+ * Reopen everything from the queue's path and try again, a bounded
+ * number of times; then the error stands.
+ */
+int reopen(struct spool *);
+#define ESTALE_TRIES 3
+#define RETRY_ESTALE(q, call)                                                  \
+	do {                                                                   \
+		int rc_, n_ = 0;                                               \
+		while ((rc_ = (call)) == -1 && errno == ESTALE &&              \
+		       n_++ < ESTALE_TRIES && reopen(q) == 0)                  \
+			;                                                      \
+		return rc_;                                                    \
+	} while (0)
+
 /* Errors: set q->err to "what: strerror(errno)" and keep errno. */
 int seterr(struct spool *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -180,8 +180,8 @@ finish(struct spool *q, const struct spool_push_opts *o, const char *id, int fd,
 	return rc;
 }
 
-int
-spool_push(struct spool *q, const void *buf, size_t len,
+static int
+push_once(struct spool *q, const void *buf, size_t len,
     const struct spool_push_opts *o, char id[SPOOL_ID_SIZE])
 {
 	struct spool_push_opts def;
@@ -248,4 +248,11 @@ fail:
 	tmp_abort(q, id, fd);
 	errno = err;
 	return -1;
+}
+
+int
+spool_push(struct spool *q, const void *buf, size_t len,
+    const struct spool_push_opts *o, char id[SPOOL_ID_SIZE])
+{
+	RETRY_ESTALE(q, push_once(q, buf, len, o, id));
 }

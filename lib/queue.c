@@ -314,6 +314,40 @@ spool_open(const char *path, unsigned flags)
 	return q;
 }
 
+int
+reopen(struct spool *q)
+{
+	struct spool *fresh;
+	struct spool tmp;
+	int err;
+
+	if ((fresh = spool_open(q->path, q->flags & ~SPOOL_CREATE)) == NULL) {
+		err = errno;
+		snprintf(q->err, sizeof(q->err), "%s", spool_open_error());
+		errno = err;
+		return -1;
+	}
+	/* Swap the descriptors and settings; keep the caller's handle. */
+	tmp = *q;
+	q->rootfd = fresh->rootfd;
+	memcpy(q->dirfd, fresh->dirfd, sizeof(q->dirfd));
+	q->tmpfd = fresh->tmpfd;
+	q->infofd = fresh->infofd;
+	q->inotifyfd = fresh->inotifyfd;
+	q->cfg = fresh->cfg;
+	q->dirmode = fresh->dirmode;
+	q->filemode = fresh->filemode;
+	fresh->rootfd = tmp.rootfd;
+	memcpy(fresh->dirfd, tmp.dirfd, sizeof(fresh->dirfd));
+	fresh->tmpfd = tmp.tmpfd;
+	fresh->infofd = tmp.infofd;
+	fresh->inotifyfd = tmp.inotifyfd;
+	fresh->cache = q->cache;
+	q->cache = NULL;
+	spool_close(fresh);
+	return 0;
+}
+
 void
 spool_close(struct spool *q)
 {

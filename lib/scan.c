@@ -555,8 +555,8 @@ tally_state(struct tally *t)
 	return rc;
 }
 
-int
-spool_stat(struct spool *q, struct spool_stats *s)
+static int
+stat_once(struct spool *q, struct spool_stats *s)
 {
 	struct tally t;
 	int i;
@@ -723,8 +723,8 @@ prune_buckets(
 	return 0;
 }
 
-int
-spool_gc(struct spool *q, struct spool_gc_report *r)
+static int
+gc_once(struct spool *q, struct spool_gc_report *r)
 {
 	struct spool_gc_report local;
 	struct spool_iter *it;
@@ -747,4 +747,16 @@ spool_gc(struct spool *q, struct spool_gc_report *r)
 		;
 	spool_iter_free(it);
 	return rc == -1 ? -1 : 0;
+}
+
+int
+spool_stat(struct spool *q, struct spool_stats *s)
+{
+	RETRY_ESTALE(q, stat_once(q, s));
+}
+
+int
+spool_gc(struct spool *q, struct spool_gc_report *r)
+{
+	RETRY_ESTALE(q, gc_once(q, r));
 }
