@@ -68,8 +68,8 @@ int spool_state_parse(const char *);
  * Queue policy, kept in QUEUE/config.  Durations are in milliseconds.
  */
 struct spool_config {
-	unsigned max_attempts; /* claims before a failure is final; >= 1 */
-	int64_t lease_ms;      /* how long a claim is exclusive */
+	unsigned max_attempts;  /* claims before a failure is final; >= 1 */
+	int64_t lease_ms;       /* how long a claim is exclusive */
 	int64_t backoff_min_ms; /* first retry delay cap; doubles per attempt */
 	int64_t backoff_max_ms; /* largest retry delay cap */
 };
@@ -110,8 +110,8 @@ char *spool_default_root(void);
  * 02770 for a group queue); files take MODE without execute bits.
  * Idempotent.  Returns 0 or -1.
  */
-int spool_init(const char *path, const struct spool_config *cfg,
-    unsigned mask, unsigned mode);
+int spool_init(const char *path, const struct spool_config *cfg, unsigned mask,
+    unsigned mode);
 
 /*
  * Gives the queue at PATH, its state directories, buckets and config to
@@ -170,10 +170,10 @@ int spool_push_fd(struct spool *, int fd, const struct spool_push_opts *,
  * anything uncommitted.
  */
 struct spool_batch;
-struct spool_batch *spool_batch_new(struct spool *,
-    const struct spool_push_opts *);
-int spool_batch_add(struct spool_batch *, const void *buf, size_t len,
-    char id[SPOOL_ID_SIZE]);
+struct spool_batch *spool_batch_new(
+    struct spool *, const struct spool_push_opts *);
+int spool_batch_add(
+    struct spool_batch *, const void *buf, size_t len, char id[SPOOL_ID_SIZE]);
 size_t spool_batch_count(const struct spool_batch *);
 int spool_batch_commit(struct spool_batch *);
 void spool_batch_free(struct spool_batch *);
@@ -239,8 +239,8 @@ void spool_msg_free(struct spool_msg *);
 int spool_ack(struct spool *, const char *token);
 int spool_nack(struct spool *, const char *token, int64_t delay_ms,
     unsigned flags, const char *reason);
-int spool_touch(struct spool *, const char *token, int64_t lease_ms,
-    char **newtoken);
+int spool_touch(
+    struct spool *, const char *token, int64_t lease_ms, char **newtoken);
 /*
  * Opens the queue a token belongs to (its cur/'s parent).  Returns NULL
  * with errno EINVAL when TOKEN is not shaped like a token.
@@ -255,8 +255,8 @@ struct spool_entry {
 	char name[SPOOL_NAME_SIZE]; /* file name inside its bucket */
 	enum spool_state state;
 	int priority;
-	unsigned attempts; /* claims so far */
-	uint64_t size;     /* payload bytes */
+	unsigned attempts;   /* claims so far */
+	uint64_t size;       /* payload bytes */
 	int64_t enqueued_ms; /* from the ID */
 	int64_t deadline_ms; /* cur: lease deadline; retry: due time; else 0 */
 	char host[7];        /* hash of the pushing host, 6 hex digits */
@@ -324,15 +324,15 @@ int spool_stat(struct spool *, struct spool_stats *);
  * new/ with its attempts reset to 0.  Adds the number moved to *MOVED.
  * Returns 0, SPOOL_EMPTY when ID was given and not found there, or -1.
  */
-int spool_kick(struct spool *, const char *id, unsigned frommask,
-    uint64_t *moved);
+int spool_kick(
+    struct spool *, const char *id, unsigned frommask, uint64_t *moved);
 /*
  * Deletes the message ID (or, with ID NULL, every message in the states
  * of MASK) whose enqueue time is older than OLDER_MS ago (0: any age).
  * Adds the number deleted to *DELETED.  Returns as spool_kick().
  */
-int spool_purge(struct spool *, const char *id, unsigned mask,
-    int64_t older_ms, uint64_t *deleted);
+int spool_purge(struct spool *, const char *id, unsigned mask, int64_t older_ms,
+    uint64_t *deleted);
 
 /*
  * Housekeeping that every scan also does for the part it visits: returns
@@ -375,8 +375,8 @@ struct spool_sample {
 	uint64_t count[SPOOL_NSTATES];
 };
 /* Fills S from ST taken at NOW_MS. */
-void spool_sample_of(const struct spool_stats *st, int64_t now_ms,
-    struct spool_sample *s);
+void spool_sample_of(
+    const struct spool_stats *st, int64_t now_ms, struct spool_sample *s);
 /*
  * Reads the stored sample into S.  Returns 0, SPOOL_EMPTY when there is
  * none or it is not well-formed (a sample is a hint, never trusted), or
@@ -466,10 +466,10 @@ struct spool_export_opts {
 struct spool_export_report {
 	uint64_t count[SPOOL_NSTATES]; /* messages written, by archive state */
 	uint64_t messages, bytes;
-	unsigned passes;    /* scans of the queue until it settled */
-	int settled;        /* 0 when the queue kept changing to the end */
-	uint64_t moved;     /* SPOOL_EXPORT_MOVE: deleted from the queue */
-	uint64_t kept;      /* SPOOL_EXPORT_MOVE: left (leased or changed) */
+	unsigned passes; /* scans of the queue until it settled */
+	int settled;     /* 0 when the queue kept changing to the end */
+	uint64_t moved;  /* SPOOL_EXPORT_MOVE: deleted from the queue */
+	uint64_t kept;   /* SPOOL_EXPORT_MOVE: left (leased or changed) */
 };
 /*
  * Writes the messages in OPTS->states to an archive on FD, which stays
@@ -502,11 +502,11 @@ int spool_export_file(struct spool *, const char *path,
  * seekable zip need a file, not a pipe), with the compressions above.
  */
 struct spool_import_opts {
-	int state_as;          /* -1 keeps each state; else new, retry or
-				  dead (new resets the attempts, as kick) */
-	uint64_t max_size;     /* per message; 0 means SPOOL_MAX_PAYLOAD */
-	uint64_t max_entries;  /* 0 means 10,000,000 */
-	uint64_t max_total;    /* bytes after decompression; 0: 64 GiB */
+	int state_as;         /* -1 keeps each state; else new, retry or
+				 dead (new resets the attempts, as kick) */
+	uint64_t max_size;    /* per message; 0 means SPOOL_MAX_PAYLOAD */
+	uint64_t max_entries; /* 0 means 10,000,000 */
+	uint64_t max_total;   /* bytes after decompression; 0: 64 GiB */
 	spool_progress_fn *progress;
 	void *progress_arg;
 	/* Called for each entry skipped; NAME is raw archive bytes. */
@@ -517,12 +517,12 @@ void spool_import_opts_default(struct spool_import_opts *);
 struct spool_import_report {
 	uint64_t count[SPOOL_NSTATES]; /* imported, by the state written */
 	uint64_t imported, bytes;
-	uint64_t present;  /* IDs already in the queue (or twice in it) */
-	uint64_t skipped;  /* entries refused */
+	uint64_t present; /* IDs already in the queue (or twice in it) */
+	uint64_t skipped; /* entries refused */
 	uint64_t seen[SPOOL_NSTATES];     /* messages met, by archive state */
 	uint64_t manifest[SPOOL_NSTATES]; /* as the manifest says */
-	int has_manifest;  /* the archive ended with its manifest */
-	int mismatch;      /* the manifest's counts differ from seen[] */
+	int has_manifest; /* the archive ended with its manifest */
+	int mismatch;     /* the manifest's counts differ from seen[] */
 };
 struct spool_import;
 /*
@@ -530,8 +530,8 @@ struct spool_import;
  * spool_import_free()) and reads its header.  Returns a handle, or NULL
  * with errno and a message in *ERRMSG (static storage, this thread).
  */
-struct spool_import *spool_import_open(int fd,
-    const struct spool_import_opts *, const char **errmsg);
+struct spool_import *spool_import_open(
+    int fd, const struct spool_import_opts *, const char **errmsg);
 /* The config the archive recorded, or NULL when it has none. */
 const struct spool_config *spool_import_config(const struct spool_import *);
 /*
@@ -541,8 +541,8 @@ const struct spool_config *spool_import_config(const struct spool_import *);
  * over a bound (the complete messages before that are imported), or a
  * write to the queue failed.  spool_import_error() says which.
  */
-int spool_import_run(struct spool_import *, struct spool *,
-    struct spool_import_report *r);
+int spool_import_run(
+    struct spool_import *, struct spool *, struct spool_import_report *r);
 const char *spool_import_error(const struct spool_import *);
 void spool_import_free(struct spool_import *);
 
