@@ -134,3 +134,12 @@ EOF
 	run -1 run_runner 'bats/*'
 	[ "${lines[-1]}" = "2 passed, 1 failed, 1 skipped" ]
 }
+
+@test "the demo runs to its end: a retried job succeeds, a dead one keeps its reason" {
+	run -0 sh "$TOP/tests/demo.sh"
+	[[ $output != *"not implemented yet"* ]]
+	[[ $output == *"thumbnail of flaky.jpg done (attempt 2)"* ]]
+	[[ $output == *"corrupt.jpg: not an image"* ]]
+	[[ $output == *"(exit 1: some jobs failed)"* ]]
+	[[ $output != *"steps failed"* ]]
+}

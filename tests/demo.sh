@@ -42,7 +42,12 @@ step() {
 	fi
 	case $rc in
 	0) ;;
-	1) echo "  (exit 1: nothing to do)" ;;
+	1)
+		case "$*" in
+		*"spool run "*) echo "  (exit 1: some jobs failed)" ;;
+		*) echo "  (exit 1: nothing to do)" ;;
+		esac
+		;;
 	*)
 		echo "  (exit $rc)"
 		failed=$((failed + 1))
