@@ -13,19 +13,22 @@ show stat touch"
 _spool_opts() {
 	case $1 in
 	ack) echo "--help" ;;
-	export) echo "-o --state --format --compress --move --quiet --help" ;;
-	gc) echo "--help" ;;
-	import) echo "-i --state-as --max-size --quiet --help" ;;
+	export) echo "-o --output --state --format --compress --move -q" \
+	    "--quiet --help" ;;
+	gc) echo "--json -q --quiet --help" ;;
+	import) echo "-i --input --state-as --max-size --max-entries" \
+	    "--max-total -q --quiet --help" ;;
 	init) echo "--max-attempts --lease --backoff --group --mode --help" ;;
-	kick) echo "--all --from --help" ;;
-	list) echo "--queues --state --json -n --help" ;;
+	kick) echo "-a --all --from -q --quiet --help" ;;
+	list) echo "--queues -s --state --json -n --limit --help" ;;
 	nack) echo "--delay --dead --reason --help" ;;
 	pop) echo "-n --wait --wait= --lease --ack --help" ;;
-	purge) echo "--state --older-than --help" ;;
-	push) echo "-m -f -l --lines -0 --delay --priority --no-sync --help" ;;
-	run) echo "-j --timeout --grace --max --batch --rate --follow" \
-	    "--dead-exit --lease --quiet --json --capture --help" ;;
-	show) echo "--body --help" ;;
+	purge) echo "-s --state --older-than -q --quiet --help" ;;
+	push) echo "-m --message -f --file -l --lines -0 --delay --priority" \
+	    "--no-sync --help" ;;
+	run) echo "-j --jobs --timeout --grace --max --batch --rate --follow" \
+	    "--dead-exit --lease -q --quiet --json --capture --help" ;;
+	show) echo "--body --json --help" ;;
 	stat) echo "--json --prometheus --watch --watch= --ages --help" ;;
 	touch) echo "--lease --help" ;;
 	esac
@@ -33,11 +36,12 @@ _spool_opts() {
 
 _spool_takes_arg() {
 	case $1 in
-	-m | -f | -n | -j | -o | -i | --delay | --priority | --max-attempts | \
-	--lease | --backoff | --group | --mode | --reason | --timeout | \
-	--grace | --max | --batch | --rate | --dead-exit | --state | \
+	-m | --message | -f | --file | -n | --limit | -j | --jobs | -o | \
+	--output | -i | --input | -s | --state | --delay | --priority | \
+	--max-attempts | --lease | --backoff | --group | --mode | --reason | \
+	--timeout | --grace | --max | --batch | --rate | --dead-exit | \
 	--from | --older-than | --format | --compress | --state-as | \
-	--max-size)
+	--max-size | --max-entries | --max-total)
 		return 0 ;;
 	esac
 	return 1
@@ -98,11 +102,11 @@ _spool_tokens() {
 _spool_optarg() {
 	local opt=$1 cur=$2
 	case $opt in
-	-f | -i | -o)
+	-f | --file | -i | --input | -o | --output)
 		compopt -o filenames 2>/dev/null || :
 		_spool_add < <(compgen -f -- "$cur")
-		[[ $opt != -f && $cur == "" ]] && COMPREPLY+=("-") ;;
-	--state | --state-as)
+		[[ $cur == "" ]] && COMPREPLY+=("-") ;;
+	-s | --state | --state-as)
 		COMPREPLY=($(compgen -W "new cur retry dead" -- "${cur##*,}"))
 		if [[ $cur == *,* ]]; then
 			local i

@@ -19,7 +19,7 @@ function __spool_first_operand
         end
         switch $w
             case '--*=*'
-            case -m -f -n -j -o -i --delay --priority --max-attempts --lease --backoff --group --mode --reason --timeout --grace --max --batch --rate --dead-exit --state --from --older-than --format --compress --state-as --max-size
+            case -m --message -f --file -n --limit -j --jobs -o --output -i --input -s --state --delay --priority --max-attempts --lease --backoff --group --mode --reason --timeout --grace --max --batch --rate --dead-exit --from --older-than --format --compress --state-as --max-size --max-entries --max-total
                 set skip 1
             case '-*'
             case '*'
@@ -121,8 +121,8 @@ complete -c spool -n '__fish_seen_subcommand_from init' -l group -x -a '(__fish_
 complete -c spool -n '__fish_seen_subcommand_from init' -l mode -x -a '0700 2770' -d 'Queue directory mode'
 
 # push
-complete -c spool -n '__fish_seen_subcommand_from push' -s m -x -d 'A message with this text'
-complete -c spool -n '__fish_seen_subcommand_from push' -s f -r -F -d 'A message with the contents of a file'
+complete -c spool -n '__fish_seen_subcommand_from push' -s m -l message -x -d 'A message with this text'
+complete -c spool -n '__fish_seen_subcommand_from push' -s f -l file -r -F -d 'A message with the contents of a file'
 complete -c spool -n '__fish_seen_subcommand_from push' -s l -l lines -d 'Each input line is a message'
 complete -c spool -n '__fish_seen_subcommand_from push' -s 0 -d 'With -l, NUL-separated messages'
 complete -c spool -n '__fish_seen_subcommand_from push' -l delay -x -d "Park in retry until due: $dur"
@@ -142,7 +142,7 @@ complete -c spool -n '__fish_seen_subcommand_from nack' -l reason -x -d 'Record 
 complete -c spool -n '__fish_seen_subcommand_from touch' -l lease -x -d "Extend the lease: $dur"
 
 # run
-complete -c spool -n '__fish_seen_subcommand_from run' -s j -x -d 'Concurrent jobs, N or MIN:MAX'
+complete -c spool -n '__fish_seen_subcommand_from run' -s j -l jobs -x -d 'Concurrent jobs, N or MIN:MAX'
 complete -c spool -n '__fish_seen_subcommand_from run' -l timeout -x -d "Kill a job after: $dur"
 complete -c spool -n '__fish_seen_subcommand_from run' -l grace -x -d "Time between TERM and KILL: $dur"
 complete -c spool -n '__fish_seen_subcommand_from run' -l max -x -d 'Stop after this many messages'
@@ -151,7 +151,7 @@ complete -c spool -n '__fish_seen_subcommand_from run' -l rate -x -d 'Cap on job
 complete -c spool -n '__fish_seen_subcommand_from run' -l follow -d 'Wait for new work instead of exiting'
 complete -c spool -n '__fish_seen_subcommand_from run' -l dead-exit -x -d 'Exit statuses that send to dead'
 complete -c spool -n '__fish_seen_subcommand_from run' -l lease -x -d "Claim with this lease: $dur"
-complete -c spool -n '__fish_seen_subcommand_from run' -l quiet -d 'No line per job'
+complete -c spool -n '__fish_seen_subcommand_from run' -s q -l quiet -d 'No line per job'
 complete -c spool -n '__fish_seen_subcommand_from run' -l json -d 'One JSON object per job'
 complete -c spool -n '__fish_seen_subcommand_from run' -l capture -d 'Capture job output into the reason'
 complete -c spool -n '__fish_seen_subcommand_from run; and contains -- -- (commandline -opc)' -a '(__fish_complete_command)' -d Command
@@ -164,25 +164,32 @@ complete -c spool -n '__fish_seen_subcommand_from stat' -l ages -d 'Age histogra
 
 # list
 complete -c spool -n '__fish_seen_subcommand_from list' -l queues -d 'List the queue names'
-complete -c spool -n '__fish_seen_subcommand_from list' -l state -x -a 'new cur retry dead' -d 'Only these states'
+complete -c spool -n '__fish_seen_subcommand_from list' -s s -l state -x -a 'new cur retry dead' -d 'Only these states'
 complete -c spool -n '__fish_seen_subcommand_from list' -l json -d 'JSON output'
-complete -c spool -n '__fish_seen_subcommand_from list' -s n -x -d 'At most this many messages'
+complete -c spool -n '__fish_seen_subcommand_from list' -s n -l limit -x -d 'At most this many messages'
 
 # show, kick, purge, gc
 complete -c spool -n '__fish_seen_subcommand_from show' -l body -d 'Print the payload'
-complete -c spool -n '__fish_seen_subcommand_from kick' -l all -d 'Every message'
+complete -c spool -n '__fish_seen_subcommand_from show' -l json -d 'JSON output'
+complete -c spool -n '__fish_seen_subcommand_from kick' -s a -l all -d 'Every message'
 complete -c spool -n '__fish_seen_subcommand_from kick' -l from -x -a 'dead retry' -d 'The state to kick from'
-complete -c spool -n '__fish_seen_subcommand_from purge' -l state -x -a 'new cur retry dead' -d 'Every message in this state'
+complete -c spool -n '__fish_seen_subcommand_from kick' -s q -l quiet -d 'Print nothing'
+complete -c spool -n '__fish_seen_subcommand_from purge' -s s -l state -x -a 'new cur retry dead' -d 'Every message in these states'
 complete -c spool -n '__fish_seen_subcommand_from purge' -l older-than -x -d "Only messages older than: $dur"
+complete -c spool -n '__fish_seen_subcommand_from purge' -s q -l quiet -d 'Print nothing'
+complete -c spool -n '__fish_seen_subcommand_from gc' -l json -d 'JSON output'
+complete -c spool -n '__fish_seen_subcommand_from gc' -s q -l quiet -d 'Print nothing but errors'
 
 # export, import
-complete -c spool -n '__fish_seen_subcommand_from export' -s o -r -F -d 'Output archive, - for stdout'
+complete -c spool -n '__fish_seen_subcommand_from export' -s o -l output -r -F -d 'Output archive, - for stdout'
 complete -c spool -n '__fish_seen_subcommand_from export' -l state -x -a 'new cur retry dead' -d 'Only these states'
 complete -c spool -n '__fish_seen_subcommand_from export' -l format -x -a 'tar pax cpio zip 7zip' -d 'Archive format'
 complete -c spool -n '__fish_seen_subcommand_from export' -l compress -x -a 'gzip bzip2 xz zstd lz4 none' -d Compression
 complete -c spool -n '__fish_seen_subcommand_from export' -l move -d 'Delete the messages once archived'
-complete -c spool -n '__fish_seen_subcommand_from export' -l quiet -d 'No progress'
-complete -c spool -n '__fish_seen_subcommand_from import' -s i -r -F -d 'Input archive, - for stdin'
-complete -c spool -n '__fish_seen_subcommand_from import' -l state-as -x -a 'new cur retry dead' -d 'Put every message in this state'
-complete -c spool -n '__fish_seen_subcommand_from import' -l max-size -x -d 'Skip entries larger than (bytes)'
-complete -c spool -n '__fish_seen_subcommand_from import' -l quiet -d 'No progress'
+complete -c spool -n '__fish_seen_subcommand_from export' -s q -l quiet -d 'No progress'
+complete -c spool -n '__fish_seen_subcommand_from import' -s i -l input -r -F -d 'Input archive, - for stdin'
+complete -c spool -n '__fish_seen_subcommand_from import' -l state-as -x -a 'new retry dead' -d 'Put every message in this state'
+complete -c spool -n '__fish_seen_subcommand_from import' -l max-size -x -d 'Skip messages larger than (bytes, K, M, G)'
+complete -c spool -n '__fish_seen_subcommand_from import' -l max-entries -x -d 'Give up beyond this many entries'
+complete -c spool -n '__fish_seen_subcommand_from import' -l max-total -x -d 'Give up beyond this many bytes'
+complete -c spool -n '__fish_seen_subcommand_from import' -s q -l quiet -d 'No progress'

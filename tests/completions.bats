@@ -153,7 +153,8 @@ lines_within() {
 @test "bash: push offers exactly its own options" {
 	source "$COMP/spool.bash"
 	bash_complete spool push q -
-	reply_is -m -f -l --lines -0 --delay --priority --no-sync --help
+	reply_is -m --message -f --file -l --lines -0 --delay --priority \
+	    --no-sync --help
 }
 
 @test "bash: option arguments complete to their values" {

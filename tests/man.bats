@@ -108,7 +108,7 @@ header_functions() {
 @test "every variable spool run sets for a job is in spool(1) ENVIRONMENT" {
 	local v
 	for v in SPOOL_ID SPOOL_ATTEMPT SPOOL_QUEUE SPOOL_FILE; do
-		grep -q "\"$v\"" "$TOP"/cmd/run*.c ||
+		grep -q "\"$v=" "$TOP"/cmd/run*.c ||
 		    { echo "$v not set by cmd/run*.c" >&2; return 1; }
 		section spool.1 ENVIRONMENT | grep -q "^\.It Ev $v\$" ||
 		    { echo "$v undocumented" >&2; return 1; }
