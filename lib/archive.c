@@ -556,8 +556,10 @@ export_one(struct exporter *x, const struct spool_entry *e)
 	}
 	if (idset_has(&x->hist, e->id) && put_history(x, e->id) == -1)
 		goto out;
-	if (x->movelog != NULL && e->state != SPOOL_CUR &&
-	    fprintf(x->movelog, "%d %s\n", (int)e->state, e->name) < 0) {
+	if (x->movelog != NULL && e->state == SPOOL_CUR)
+		x->r->kept++; /* its consumer has it: not ours to delete */
+	else if (x->movelog != NULL &&
+		 fprintf(x->movelog, "%d %s\n", (int)e->state, e->name) < 0) {
 		seterr(x->q, "note %s for --move", e->id);
 		goto out;
 	}
@@ -903,6 +905,7 @@ struct spool_import {
 	uint64_t entries, total;
 	uint64_t done_msgs, done_bytes; /* for progress: read so far */
 	char last_id[SPOOL_ID_SIZE];    /* imported by the previous entry */
+	struct idset ids; /* in the queue before, or imported since */
 	int infofd;
 	int after_manifest;
 	struct item *batch;
@@ -1246,6 +1249,7 @@ spool_import_free(struct spool_import *m)
 	free(m->buf);
 	free(m->data);
 	free(m->batch);
+	free(m->ids.v);
 	free(m);
 }
 
@@ -1336,6 +1340,8 @@ entry_problem(struct spool_import *m, const char *path, struct spool_entry *e,
 		return "a symbolic link";
 	if (strcmp(path, HEADER_NAME) == 0)
 		return "a second header";
+	if (strcmp(path, MANIFEST_NAME) == 0)
+		return "a second manifest";
 	if ((slash = strchr(path, '/')) == NULL ||
 	    (size_t)(slash - path) >= sizeof(sname))
 		return "not a message name (STATE/NAME)";
@@ -1580,7 +1586,12 @@ read_manifest(struct spool_import *m)
 	if (rc == -1)
 		return -1;
 	m->r->has_manifest = 1;
-	m->after_manifest = 1;
+	/*
+	 * Nothing follows the manifest, except in 7zip, which moves empty
+	 * files to its end (and cannot be cut short unnoticed: its index
+	 * is at the end).
+	 */
+	m->after_manifest = archive_format(m->a) != ARCHIVE_FORMAT_7ZIP;
 	return 0;
 }
 
@@ -1669,7 +1680,7 @@ static int
 import_entry(struct spool_import *m, int warned)
 {
 	const char *path = archive_entry_pathname(m->ent);
-	struct spool_entry e, found;
+	struct spool_entry e;
 	enum spool_state state = SPOOL_NEW;
 	const char *why;
 	uint64_t max = opt_or(m->o.max_size, SPOOL_MAX_PAYLOAD);
@@ -1690,7 +1701,7 @@ import_entry(struct spool_import *m, int warned)
 		return import_history(m, path);
 	m->last_id[0] = '\0';
 	if (path != NULL && strcmp(path, MANIFEST_NAME) == 0 &&
-	    !m->after_manifest && archive_entry_filetype(m->ent) == AE_IFREG &&
+	    !m->r->has_manifest && archive_entry_filetype(m->ent) == AE_IFREG &&
 	    archive_entry_hardlink(m->ent) == NULL)
 		return read_manifest(m);
 	if ((why = entry_problem(m, path, &e, &state)) != NULL) {
@@ -1707,16 +1718,48 @@ import_entry(struct spool_import *m, int warned)
 		skip_note(m, path, "larger than --max-size");
 		return skip_data(m);
 	}
-	found.state = SPOOL_NEW;
-	if ((rc = spool_find(m->q, e.id, &found)) == -1)
-		return imperr(m, errno, "%s", spool_error(m->q));
 	m->done_msgs++;
 	m->done_bytes += e.size;
-	if (rc == 0 || in_batch(m, e.id)) {
-		m->r->present++;
+	if ((rc = idset_add(&m->ids, e.id)) == -1)
+		return imperr(m, errno, "import: %s", strerror(errno));
+	if (rc == 0) {
+		m->r->present++; /* in the queue, or earlier in the archive */
 		return skip_data(m);
 	}
 	return import_data(m, path, &e, state);
+}
+
+/*
+ * Notes the ID of every message in the queue.  One listing can miss a
+ * message that moves under it, so the queue is listed until a pass adds
+ * nothing (bounded: new pushes have fresh IDs that never collide).  A
+ * lookup per entry would list cur/ and retry/ for each message.
+ */
+static int
+scan_present(struct spool_import *m)
+{
+	struct spool_iter *it;
+	struct spool_entry e;
+	size_t before;
+	int pass, rc;
+
+	for (pass = 0; pass < 4; pass++) {
+		before = m->ids.n;
+		if ((it = spool_iter_new(m->q, SPOOL_ALL_STATES)) == NULL)
+			return imperr(m, errno, "%s", spool_error(m->q));
+		while ((rc = spool_iter_next(it, &e)) == 0)
+			if (idset_add(&m->ids, e.id) == -1) {
+				rc = -1;
+				break;
+			}
+		spool_iter_free(it);
+		if (rc == -1)
+			return imperr(
+			    m, errno, "list the queue: %s", spool_error(m->q));
+		if (pass > 0 && m->ids.n == before)
+			break;
+	}
+	return 0;
 }
 
 int
@@ -1734,6 +1777,8 @@ spool_import_run(
 	if (m->batch == NULL &&
 	    (m->batch = calloc(BATCH_MAX, sizeof(*m->batch))) == NULL)
 		return imperr(m, errno, "import: %s", strerror(errno));
+	if (scan_present(m) == -1)
+		return -1;
 	for (;;) {
 		warned = 0;
 		if (!m->have_entry) {
