@@ -208,3 +208,18 @@ healthy() {
 	run -0 "$TTB/tortool" check -v l2
 	[ "$output" = "OK l2 2" ]
 }
+
+@test "checkq: a delivery of the wrong payload breaks I3; of a maybe seq, not I2" {
+	healthy
+	a=$(mkid) && b=$(mkid)
+	echo "$a 20" >>"$LED/pushed" && echo "$a" >>"$LED/acked"
+	echo "$a 21" >>"$LED/delivered"
+	run -1 tt_checkq "$Q"
+	[[ "$output" == *"checkq: I3 $a: delivered payload 21, pushed 20"* ]]
+	sed -i '$d' "$LED/delivered"
+	echo "$b 30" >>"$LED/delivered" && echo "$b" >>"$LED/acked"
+	run -1 tt_checkq "$Q"
+	[[ "$output" == *"checkq: I2 $b: delivered but never pushed"* ]]
+	echo "- 30" >>"$LED/maybe"
+	run -0 tt_checkq "$Q"
+}

@@ -20,13 +20,17 @@
  *                                         ended by '\n' (or NUL with -0)
  *   tortool check [-v] FILE...            verify payloads ("-": read
  *                                         NUL-separated names on stdin)
+ *   tortool stdin                         verify the payload on stdin
+ *   tortool reap CMD...                   run CMD as a child subreaper
  *   tortool checkq [OPTIONS] QUEUE LEDGERDIR
  *
  * checkq exits 0 when every invariant holds, 1 when one is broken, 2 on
  * a usage or I/O error of its own.
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <ctype.h>
 #include <dirent.h>
@@ -334,6 +338,50 @@ check_one(const char *path, int verbose)
 	return rc;
 }
 
+/*
+ * Runs CMD as a child subreaper: orphans of everything below (processes
+ * whose parent was killed) are reaped here rather than left as zombies
+ * of an init that may not reap.  Waits for every descendant; returns
+ * CMD's status as a shell would.
+ */
+static int
+cmd_reap(char **argv)
+{
+	pid_t pid, w;
+	int st, rc = 0;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+		die("prctl: %s", strerror(errno));
+	if ((pid = fork()) < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "%s: %s: %s\n", prog, argv[0], strerror(errno));
+		_exit(127);
+	}
+	while ((w = wait(&st)) != -1 || errno == EINTR) {
+		if (w != pid)
+			continue;
+		rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+	return rc;
+}
+
+/* Verifies the payload on standard input (a job's stdin in spool run). */
+static int
+cmd_stdin(void)
+{
+	const char *why = NULL;
+	uint64_t seq;
+
+	if (verify_fd(0, &seq, &why) != 0) {
+		printf("BAD - %s\n", why);
+		return 1;
+	}
+	printf("OK - %" PRIu64 "\n", seq);
+	return 0;
+}
+
 static int
 cmd_check(int argc, char **argv)
 {
@@ -542,6 +590,18 @@ read_ledger(const char *dir, const char *name, unsigned bit)
 		    strcmp(seqs, "-") != 0) {
 			r->seq = strtoull(seqs, NULL, 10);
 			r->ledgers |= L_KNOWNSEQ;
+		}
+		/* A delivery names the payload it verified. */
+		if (bit == L_DELIVERED && k == 2 && strcmp(seqs, "-") != 0) {
+			uint64_t seq = strtoull(seqs, NULL, 10);
+
+			if ((r->ledgers & L_KNOWNSEQ) && r->seq != seq)
+				violation("I3", r->id,
+				    "delivered payload %" PRIu64
+				    ", pushed %" PRIu64,
+				    seq, r->seq);
+			if (is_maybe_seq(seq))
+				r->ledgers |= L_MAYBE;
 		}
 	}
 	free(line);
@@ -1048,6 +1108,10 @@ main(int argc, char **argv)
 		return cmd_lines(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "stdin") == 0)
+		return cmd_stdin();
+	if (strcmp(argv[1], "reap") == 0 && argc > 2)
+		return cmd_reap(argv + 2);
 	if (strcmp(argv[1], "checkq") == 0) {
 		prog = "checkq";
 		return cmd_checkq(argc - 1, argv + 1);

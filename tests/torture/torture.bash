@@ -105,3 +105,24 @@ tt_trace() {
 	shift
 	strace -f -y -qq -o "$tr" -e trace="$TT_LINT_SET" "$@"
 }
+
+# tt_fastdir: prints a fresh directory on tmpfs (/dev/shm) when there is
+# one, else in the test's directory; teardown removes it.
+tt_fastdir() {
+	local d
+	if [ -d /dev/shm ] && [ -w /dev/shm ] &&
+	    d=$(mktemp -d /dev/shm/spool-torture.XXXXXX); then
+		echo "$d" >>"$BATS_TEST_TMPDIR/.fastdirs"
+	else
+		d=$(mktemp -d "$BATS_TEST_TMPDIR/fast.XXXXXX")
+	fi
+	echo "$d"
+}
+
+teardown() {
+	local d
+	[ -f "$BATS_TEST_TMPDIR/.fastdirs" ] || return 0
+	while read -r d; do
+		case $d in /dev/shm/spool-torture.*) rm -rf "$d" ;; esac
+	done <"$BATS_TEST_TMPDIR/.fastdirs"
+}
