@@ -20,7 +20,8 @@ int bad_option(int c, char **argv);
 
 /*
  * Installs a warning callback on Q that prints
- * "spool: CMD: QUEUE: RELPATH: WHY", escaped.  QUEUE must outlive Q.
+ * "spool: CMD: QUEUE: RELPATH: WHY", escaped, once per path and reason
+ * in the process.  QUEUE must outlive Q.
  */
 void report_junk(struct spool *q, const char *queue);
 
@@ -40,8 +41,8 @@ int write_error(int err);
  * SIGINT, SIGTERM and SIGHUP set caught_signal instead of killing the
  * process, and interrupt blocking calls (no SA_RESTART), so that a
  * command can undo what it half did; then die_of_signal() ends the
- * process with that signal, as if it had not been caught.  SIGPIPE is
- * ignored: writes fail with EPIPE instead.
+ * process with that signal, as if it had not been caught.  SIGPIPE and
+ * SIGXFSZ are ignored: writes fail with EPIPE or EFBIG instead.
  */
 extern volatile sig_atomic_t caught_signal;
 void catch_signals(void);

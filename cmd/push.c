@@ -143,10 +143,6 @@ push_each(struct push *p)
 		if (r == -1) {
 			if (errno == EINTR && caught_signal)
 				return EX_IOERR;
-			if (errno == EFBIG)
-				return input_error(
-				    in->text != NULL ? "-m" : in->name,
-				    "message too large (the limit is 1 GiB)");
 			return queue_error(p);
 		}
 		if ((st = print_id(id)) != EX_OK)
