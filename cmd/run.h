@@ -1,0 +1,151 @@
+/*
+ * run.h: what the parts of spool run share (cmd/run*.c only).
+ *
+ * One runner process claims messages and runs one job per claim (or per
+ * batch of claims), each in its own process group, with the payload on
+ * standard input.  The runner is single-threaded apart from the --follow
+ * waiter, which, when asked, blocks in spool_wait() on a handle of its
+ * own and writes a byte to a pipe when work may be due.  Everything else
+ * happens in one poll(2) loop: signals arrive through a signalfd, jobs' output
+ * through one pipe per job, and timers (heartbeats, timeouts, stop) are
+ * deadlines on the monotonic clock.  A job is reaped by its pid, never by
+ * the end of its output, so a job that leaves a daemon holding its stderr
+ * does not hold up the runner.
+ */
+#ifndef RUN_H
+#define RUN_H
+
+#include <sys/types.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+
+#include "cmd.h"
+
+/* Bytes of a job's stderr (or, with --capture, output) kept for a reason. */
+#define TAIL_SIZE 4096
+
+/* What became of one message. */
+enum outcome {
+	OUT_OK,       /* acked */
+	OUT_RETRY,    /* nacked with the queue's backoff */
+	OUT_DEAD,     /* nacked to dead/ */
+	OUT_RETURNED, /* handed back at once because the runner stopped */
+	OUT_STALE,    /* its claim was lost before it could be settled */
+	OUT_ERROR,    /* ack or nack failed */
+};
+
+struct job {
+	pid_t pid;               /* 0: the slot is free */
+	struct spool_msg **msgs; /* the claims this job works on */
+	char **tokens;           /* each claim's current token */
+	size_t nmsg;
+	int outfd;            /* read end of the job's stderr pipe, or -1 */
+	char tail[TAIL_SIZE]; /* ring of the last output bytes */
+	size_t tailpos;       /* next write position in tail */
+	uint64_t outbytes;    /* bytes read so far */
+	int64_t start;        /* monotonic ms */
+	int64_t heartbeat;    /* next lease extension, monotonic ms */
+	int64_t deadline;     /* --timeout: when to send TERM; 0: none */
+	int64_t killat;       /* when to send KILL; 0: not yet due */
+	int timedout;         /* TERM sent because of --timeout */
+	int stopped;          /* signalled because the runner stops */
+	int stale;            /* a heartbeat found the claim gone */
+};
+
+struct runner {
+	/* Options. */
+	const char *qname; /* QUEUE as given, for messages */
+	char **cmd;        /* CMD [ARGS...], NULL-terminated */
+	int ncmd;
+	char *cmdpath;   /* CMD resolved against PATH once */
+	int jmin, jmax;  /* -j MIN:MAX (equal for -j N) */
+	int64_t timeout; /* ms, 0: none */
+	int64_t grace;   /* ms */
+	int64_t lease;   /* ms */
+	uint64_t max;    /* --max, 0: no limit */
+	int batch;       /* --batch, 1: one message per job */
+	int64_t rate_us; /* --rate as microseconds between starts, 0 */
+	int follow, quiet, json, capture;
+	unsigned char deadexit[256]; /* exit codes that mean dead */
+	int has_braces;              /* some ARG contains "{}" */
+
+	/* Set up once. */
+	struct spool *q;
+	char **env;     /* the environment for jobs, with free slots */
+	size_t envbase; /* index of the first free slot */
+	char *qvar;     /* "SPOOL_QUEUE=...", one of env's entries */
+	posix_spawnattr_t attr;
+	int attrok; /* attr was initialised */
+	int nullfd; /* /dev/null, stdin for a batch */
+	int sigfd;  /* signalfd for CHLD, INT, TERM, HUP */
+	sigset_t sigs;
+	sigset_t oldmask;
+	int wakefd;  /* --follow: the waiter says "wait over" */
+	int reqfd;   /* --follow: asks the waiter for one wait */
+	int waiting; /* a request is outstanding */
+
+	/* Jobs. */
+	struct job *jobs;  /* jmax slots */
+	int running;       /* slots in use */
+	int target;        /* slots to fill now, jmin..jmax */
+	int64_t lastscale; /* monotonic ms of the last scale-up */
+
+	/* State. */
+	uint64_t claimed; /* messages claimed so far */
+	uint64_t nok, nfailed, nreturned;
+	int maybedue;      /* a claim may find work */
+	int64_t nextstart; /* --rate: earliest next start, monotonic us */
+	int stopping;      /* 0; 1 after a signal; 2 after a second */
+	int stopsig;       /* the first stop signal */
+	int64_t stopterm;  /* when to TERM the jobs, monotonic ms */
+	int64_t stopkill;  /* when to KILL them */
+	int status;        /* error exit status (EX_IOERR...), or 0 */
+
+	/* Status line, when stderr is a terminal. */
+	int tty, color;
+	int64_t nextdraw; /* monotonic ms */
+	int drawn;        /* a status line is on screen */
+	uint64_t backlog;
+	int64_t nextstat; /* monotonic ms of the next spool_stat() */
+	double rate;      /* jobs finished per second, smoothed */
+	uint64_t ratedone;
+	int64_t ratetime;
+};
+
+/* Monotonic clocks. */
+int64_t mono_ms(void);
+int64_t mono_us(void);
+
+/* run_job.c: starting, watching, reaping and settling jobs. */
+int job_setup(struct runner *);
+int job_claim(struct runner *, struct job *, size_t want);
+int job_start(struct runner *, struct job *);
+void job_read(struct runner *, struct job *);
+void job_signal(struct job *, int sig);
+void job_timers(struct runner *, struct job *, int64_t now);
+void job_reap(struct runner *);
+void job_settle(struct runner *, struct job *, enum outcome, const char *status,
+    int64_t us);
+void job_free(struct job *);
+
+/* run_log.c: per-message log lines, JSON lines and the status line. */
+void log_outcome(struct runner *, struct job *, size_t i, enum outcome,
+    const char *status, int64_t ms);
+void log_output(struct runner *, const char *buf, size_t len);
+void status_draw(struct runner *, int64_t now, int final);
+void status_clear(struct runner *);
+int64_t status_next(const struct runner *);
+void errmsg(struct runner *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* run_close.c: the last close of acked messages, in a helper thread. */
+void closer_start(void);
+void closer_free(struct spool_msg *);
+
+/* run_wait.c: the --follow waiter. */
+int waiter_start(struct runner *);
+void waiter_request(struct runner *);
+
+#endif /* RUN_H */

@@ -1,0 +1,657 @@
+/*
+ * run_job.c: the life of one job of spool run: claim, spawn, watch,
+ * reap, settle.
+ *
+ * A job is spawned with posix_spawn(3) (a vfork-like clone, so the cost
+ * of a start does not grow with the runner's memory) in a process group
+ * of its own, with exactly fds 0-2: the payload's validated descriptor
+ * (dup'ed, never reopened by path) on 0, the runner's stdout on 1 (or the
+ * capture pipe), and a pipe on 2 whose bytes the runner passes through
+ * and whose last TAIL_SIZE bytes it keeps for the failure reason.  The
+ * job is reaped by pid when it exits; its pipe is then drained of what is
+ * already there and closed, whoever else still holds it.  Every claim a
+ * job held is settled exactly once: acked, nacked, or handed back.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+extern char **environ;
+
+/*
+ * Handing a claim back on a stop should not spend its attempt (nor send
+ * a last attempt to dead/): done where the library can.
+ */
+#ifdef SPOOL_NACK_RELEASE
+#define RELEASE SPOOL_NACK_RELEASE
+#else
+#define RELEASE 0u
+#endif
+
+/* The environment variables run sets; inherited values are dropped. */
+static const char *const ourvars[] = {
+    "SPOOL_ID=",
+    "SPOOL_ATTEMPT=",
+    "SPOOL_QUEUE=",
+    "SPOOL_FILE=",
+};
+#define NOURVARS (sizeof(ourvars) / sizeof(ourvars[0]))
+
+static int
+is_ourvar(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < NOURVARS; i++)
+		if (strncmp(s, ourvars[i], strlen(ourvars[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Builds what every spawn shares: the environment (with SPOOL_QUEUE
+ * fixed and free slots for the per-job variables) and the spawn
+ * attributes.  Returns 0, or -1 with errno set.
+ */
+int
+job_setup(struct runner *r)
+{
+	sigset_t none, def;
+	size_t n, i;
+	char cwd[PATH_MAX];
+	const char *path;
+
+	for (n = 0; environ[n] != NULL; n++)
+		continue;
+	if ((r->env = calloc(n + NOURVARS + 1, sizeof(*r->env))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!is_ourvar(environ[i]))
+			r->env[r->envbase++] = environ[i];
+	/* Absolute, so that a job may change directory and still use it. */
+	path = spool_path(r->q);
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	if (asprintf(&r->qvar, "SPOOL_QUEUE=%s%s%s", path[0] == '/' ? "" : cwd,
+		path[0] == '/' ? "" : "/", path) == -1) {
+		r->qvar = NULL;
+		return -1;
+	}
+	r->env[r->envbase++] = r->qvar;
+
+	if ((r->nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	sigemptyset(&none);
+	sigemptyset(&def);
+	/* The runner ignores SIGPIPE; its jobs must not inherit that. */
+	sigaddset(&def, SIGPIPE);
+	if ((errno = posix_spawnattr_init(&r->attr)) != 0)
+		return -1;
+	r->attrok = 1;
+	if ((errno = posix_spawnattr_setflags(
+		 &r->attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+			       POSIX_SPAWN_SETSIGDEF)) != 0 ||
+	    (errno = posix_spawnattr_setpgroup(&r->attr, 0)) != 0 ||
+	    (errno = posix_spawnattr_setsigmask(&r->attr, &none)) != 0 ||
+	    (errno = posix_spawnattr_setsigdefault(&r->attr, &def)) != 0)
+		return -1;
+	return 0;
+}
+
+/* Replaces every "{}" in S with PATH; malloc'ed, or NULL. */
+static char *
+replace_braces(const char *s, const char *path)
+{
+	size_t n = 0, plen = strlen(path);
+	const char *p;
+	char *out, *o;
+
+	for (p = s; (p = strstr(p, "{}")) != NULL; p += 2)
+		n++;
+	if ((out = malloc(strlen(s) + n * plen + 1)) == NULL)
+		return NULL;
+	for (o = out; *s != '\0';) {
+		if (s[0] == '{' && s[1] == '}') {
+			memcpy(o, path, plen);
+			o += plen;
+			s += 2;
+		} else
+			*o++ = *s++;
+	}
+	*o = '\0';
+	return out;
+}
+
+static void
+free_argv(struct runner *r, char **argv, int nalloc)
+{
+	int i;
+
+	if (argv == r->cmd)
+		return;
+	/* Only the strings replace_braces() made are ours to free. */
+	for (i = 1; i < nalloc; i++)
+		if (argv[i] != r->cmd[i])
+			free(argv[i]);
+	free(argv);
+}
+
+/*
+ * The argument vector for J.  One message: "{}" inside ARGS becomes its
+ * path.  A batch: an ARG that is exactly "{}" becomes all the paths, or
+ * they follow ARGS.  Sets *NALLOC to the number of entries to check when
+ * freeing.  Returns NULL on allocation failure.
+ */
+static char **
+build_argv(struct runner *r, struct job *j, int *nalloc)
+{
+	char **argv;
+	size_t i, k, n;
+	int a, placed = 0;
+
+	*nalloc = 0;
+	if (r->batch == 0) {
+		if (!r->has_braces)
+			return r->cmd;
+		if ((argv = calloc(r->ncmd + 1, sizeof(*argv))) == NULL)
+			return NULL;
+		argv[0] = r->cmd[0];
+		for (a = 1; a < r->ncmd; a++) {
+			*nalloc = a + 1;
+			argv[a] = strstr(r->cmd[a], "{}") == NULL
+				      ? r->cmd[a]
+				      : replace_braces(r->cmd[a], j->tokens[0]);
+			if (argv[a] == NULL) {
+				free_argv(r, argv, a);
+				return NULL;
+			}
+		}
+		return argv;
+	}
+	n = r->ncmd + j->nmsg + 1;
+	if ((argv = calloc(n, sizeof(*argv))) == NULL)
+		return NULL;
+	for (a = 0, k = 0; a < r->ncmd; a++) {
+		if (a > 0 && !placed && strcmp(r->cmd[a], "{}") == 0) {
+			for (i = 0; i < j->nmsg; i++)
+				argv[k++] = j->tokens[i];
+			placed = 1;
+		} else
+			argv[k++] = r->cmd[a];
+	}
+	if (!placed)
+		for (i = 0; i < j->nmsg; i++)
+			argv[k++] = j->tokens[i];
+	/* Nothing in a batch vector was allocated but the vector itself. */
+	*nalloc = 0;
+	return argv;
+}
+
+/* Sets the per-job variables into the free slots of r->env. */
+static void
+set_env(struct runner *r, struct job *j, char *id, size_t idsz, char *att,
+    size_t attsz, char **file)
+{
+	size_t k = r->envbase;
+
+	if (r->batch == 0) {
+		snprintf(id, idsz, "SPOOL_ID=%s", spool_msg_id(j->msgs[0]));
+		snprintf(att, attsz, "SPOOL_ATTEMPT=%u",
+		    spool_msg_attempt(j->msgs[0]));
+		r->env[k++] = id;
+		r->env[k++] = att;
+		if (*file != NULL)
+			r->env[k++] = *file;
+	}
+	r->env[k] = NULL;
+}
+
+/*
+ * Spawns the job for the claims already in J.  Returns 0, or -1 with
+ * errno set (J's claims are then still the caller's to settle).
+ */
+int
+job_start(struct runner *r, struct job *j)
+{
+	posix_spawn_file_actions_t fa;
+	char id[SPOOL_ID_SIZE + 16], att[32], *file = NULL, **argv;
+	int pfd[2], err, nalloc;
+	pid_t pid;
+
+	if (r->batch == 0 &&
+	    asprintf(&file, "SPOOL_FILE=%s", j->tokens[0]) == -1)
+		return -1;
+	if ((argv = build_argv(r, j, &nalloc)) == NULL) {
+		free(file);
+		return -1;
+	}
+	set_env(r, j, id, sizeof(id), att, sizeof(att), &file);
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		err = errno;
+		goto out;
+	}
+	/* Only the runner's end is non-blocking: a job writes normally. */
+	(void)fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	if ((err = posix_spawn_file_actions_init(&fa)) != 0)
+		goto closepipe;
+	if ((err = posix_spawn_file_actions_adddup2(&fa,
+		 r->batch ? r->nullfd : spool_msg_fd(j->msgs[0]), 0)) == 0 &&
+	    (!r->capture || (err = posix_spawn_file_actions_adddup2(
+				 &fa, pfd[1], 1)) == 0) &&
+	    (err = posix_spawn_file_actions_adddup2(&fa, pfd[1], 2)) == 0 &&
+	    (err = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0)
+		err =
+		    posix_spawn(&pid, r->cmdpath, &fa, &r->attr, argv, r->env);
+	posix_spawn_file_actions_destroy(&fa);
+closepipe:
+	close(pfd[1]);
+	if (err != 0)
+		close(pfd[0]);
+out:
+	free_argv(r, argv, nalloc);
+	free(file);
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	j->pid = pid;
+	j->outfd = pfd[0];
+	j->start = mono_us();
+	j->heartbeat =
+	    j->start / 1000 + (r->lease / 3 > 50 ? r->lease / 3 : 50);
+	j->deadline = r->timeout ? j->start / 1000 + r->timeout : 0;
+	r->running++;
+	return 0;
+}
+
+/* Keeps the last TAIL_SIZE bytes of what J wrote. */
+static void
+tail_add(struct job *j, const char *buf, size_t n)
+{
+	size_t first;
+
+	j->outbytes += n;
+	if (n >= TAIL_SIZE) {
+		memcpy(j->tail, buf + n - TAIL_SIZE, TAIL_SIZE);
+		j->tailpos = 0;
+		return;
+	}
+	first = TAIL_SIZE - j->tailpos < n ? TAIL_SIZE - j->tailpos : n;
+	memcpy(j->tail + j->tailpos, buf, first);
+	memcpy(j->tail, buf + first, n - first);
+	j->tailpos = (j->tailpos + n) % TAIL_SIZE;
+}
+
+/*
+ * The kept tail in order, without NULs and trailing newlines,
+ * NUL-terminated.
+ */
+static size_t
+tail_get(const struct job *j, char out[TAIL_SIZE + 1])
+{
+	size_t n, i, k;
+
+	if (j->outbytes < TAIL_SIZE) {
+		n = j->outbytes;
+		memcpy(out, j->tail, n);
+	} else {
+		n = TAIL_SIZE;
+		memcpy(out, j->tail + j->tailpos, TAIL_SIZE - j->tailpos);
+		memcpy(out + TAIL_SIZE - j->tailpos, j->tail, j->tailpos);
+	}
+	/* A reason is text: NULs would cut it short. */
+	for (i = k = 0; i < n; i++)
+		if (out[i] != '\0')
+			out[k++] = out[i];
+	n = k;
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		n--;
+	out[n] = '\0';
+	return n;
+}
+
+/*
+ * Reads what J's pipe holds now, a bounded amount, so that one chatty
+ * job cannot starve the others, and closes it at end of file.
+ */
+void
+job_read(struct runner *r, struct job *j)
+{
+	char buf[65536];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 16 && j->outfd != -1; i++) {
+		n = read(j->outfd, buf, sizeof(buf));
+		if (n > 0) {
+			tail_add(j, buf, (size_t)n);
+			if (!r->capture)
+				log_output(r, buf, (size_t)n);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		close(j->outfd);
+		j->outfd = -1;
+	}
+}
+
+/* Signals J's process group (or J alone if it left the group). */
+void
+job_signal(struct job *j, int sig)
+{
+	if (j->pid <= 0)
+		return;
+	if (kill(-j->pid, sig) == -1)
+		(void)kill(j->pid, sig);
+}
+
+/*
+ * Extends the leases of J's claims.  A claim found gone is marked stale:
+ * the job runs on, but its settling will change nothing.
+ */
+static void
+heartbeat(struct runner *r, struct job *j, int64_t now)
+{
+	char *nt;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < j->nmsg; i++) {
+		if (j->tokens[i] == NULL)
+			continue;
+		nt = NULL;
+		rc = spool_touch(r->q, j->tokens[i], r->lease, &nt);
+		if (rc == 0 && nt != NULL) {
+			/* The old token stays valid; the new one is cheaper. */
+			free(j->tokens[i]);
+			j->tokens[i] = nt;
+		} else if (rc == SPOOL_STALE) {
+			errmsg(r, "%s: lease lost while its job runs",
+			    spool_msg_id(j->msgs[i]));
+			j->stale = 1;
+		} else if (rc == -1)
+			errmsg(r, "%s: touch: %s", spool_msg_id(j->msgs[i]),
+			    spool_error(r->q));
+	}
+	j->heartbeat = now + (r->lease / 3 > 50 ? r->lease / 3 : 50);
+}
+
+/* Heartbeats, --timeout and the KILL that follows a TERM. */
+void
+job_timers(struct runner *r, struct job *j, int64_t now)
+{
+	if (j->pid <= 0)
+		return;
+	if (!j->stale && now >= j->heartbeat)
+		heartbeat(r, j, now);
+	if (j->deadline != 0 && now >= j->deadline) {
+		j->timedout = 1;
+		j->deadline = 0;
+		job_signal(j, SIGTERM);
+		if (j->killat == 0 || j->killat > now + r->grace)
+			j->killat = now + r->grace;
+	}
+	if (j->killat != 0 && now >= j->killat) {
+		j->killat = 0;
+		job_signal(j, SIGKILL);
+	}
+}
+
+/* "1.234s" or "12ms" for a duration in microseconds. */
+static void
+fmt_dur(int64_t us, char *buf, size_t size)
+{
+	if (us < 1000000)
+		snprintf(buf, size, "%lldms", (long long)(us / 1000));
+	else
+		snprintf(buf, size, "%lld.%03llds", (long long)(us / 1000000),
+		    (long long)(us / 1000 % 1000));
+}
+
+/* How the job ended, as words ("exit 3", "signal 9 (Killed)"). */
+static void
+fmt_status(struct runner *r, struct job *j, int st, char *buf, size_t size)
+{
+	char t[64] = "";
+	int n = 0;
+
+	if (j->timedout) {
+		spool_format_duration(r->timeout, t, sizeof(t));
+		n = snprintf(buf, size, "timeout after %s, ", t);
+		if (n < 0 || (size_t)n >= size)
+			n = 0;
+	}
+	if (WIFEXITED(st))
+		snprintf(buf + n, size - n, "exit %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf + n, size - n, "signal %d (%s)", WTERMSIG(st),
+		    strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf + n, size - n, "status %#x", st);
+}
+
+static enum outcome
+decide(struct runner *r, struct job *j, int st)
+{
+	if (j->timedout)
+		return OUT_RETRY;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return OUT_OK;
+	if (j->stopped)
+		return OUT_RETURNED;
+	if (WIFEXITED(st) && r->deadexit[WEXITSTATUS(st)])
+		return OUT_DEAD;
+	return OUT_RETRY;
+}
+
+/*
+ * Settles claim I of J with OUT and logs it.  Stale and failed settling
+ * is reported; a library failure stops the runner's claiming.
+ */
+static void
+settle(struct runner *r, struct job *j, size_t i, enum outcome out,
+    const char *status, const char *reason, int64_t us)
+{
+	const char *tok = j->tokens[i], *op = "ack";
+	int rc;
+
+	if (tok == NULL) {
+		rc = -1;
+		errno = ENOMEM;
+	} else if (out == OUT_OK)
+		rc = spool_ack(r->q, tok);
+	else {
+		op = "nack";
+		rc = spool_nack(r->q, tok, out == OUT_RETURNED ? 0 : -1,
+		    out == OUT_DEAD       ? SPOOL_NACK_DEAD
+		    : out == OUT_RETURNED ? RELEASE
+					  : 0,
+		    reason);
+	}
+	if (rc == SPOOL_STALE)
+		out = OUT_STALE;
+	else if (rc == -1) {
+		errmsg(r, "%s: %s: %s", spool_msg_id(j->msgs[i]), op,
+		    tok == NULL ? strerror(errno) : spool_error(r->q));
+		if (r->status == 0)
+			r->status = exit_for_errno(errno);
+		out = OUT_ERROR;
+	} else if (out == OUT_RETRY && spool_msg_attempt(j->msgs[i]) >=
+					   spool_config(r->q)->max_attempts)
+		out = OUT_DEAD; /* the library sends a last attempt to dead/ */
+	if (out == OUT_OK)
+		r->nok++;
+	else if (out == OUT_RETURNED)
+		r->nreturned++;
+	else
+		r->nfailed++;
+	log_outcome(r, j, i, out, status, us);
+	if (out == OUT_OK) {
+		/* Unlinked: its last close frees the blocks, elsewhere. */
+		closer_free(j->msgs[i]);
+		j->msgs[i] = NULL;
+	}
+}
+
+/*
+ * Settles every claim of J with one outcome.  REASON is built from
+ * STATUS, the run time and the tail of the job's output.
+ */
+void
+job_settle(struct runner *r, struct job *j, enum outcome out,
+    const char *status, int64_t us)
+{
+	char tail[TAIL_SIZE + 1], dur[32], *reason = NULL;
+	size_t i;
+
+	fmt_dur(us, dur, sizeof(dur));
+	if (out != OUT_OK) {
+		tail_get(j, tail);
+		if (asprintf(&reason, "%s%s, ran %s%s%s%s",
+			out == OUT_RETURNED ? "returned: runner stopping, "
+					    : "",
+			status, dur,
+			tail[0] != '\0'
+			    ? (r->capture ? ", output: " : ", stderr: ")
+			    : "",
+			tail[0] != '\0' && j->outbytes > TAIL_SIZE ? "..." : "",
+			tail) == -1)
+			reason = NULL;
+	}
+	for (i = 0; i < j->nmsg; i++)
+		settle(
+		    r, j, i, out, status, reason != NULL ? reason : status, us);
+	free(reason);
+}
+
+/* J's process has exited with status ST: finish and settle it. */
+static void
+job_done(struct runner *r, struct job *j, int st)
+{
+	char status[128];
+	int64_t us = mono_us() - j->start;
+
+	j->pid = -1;
+	/* What the job wrote before exiting is in the pipe already. */
+	job_read(r, j);
+	if (j->outfd != -1) {
+		close(j->outfd);
+		j->outfd = -1;
+	}
+	fmt_status(r, j, st, status, sizeof(status));
+	job_settle(r, j, decide(r, j, st), status, us);
+	job_free(j);
+	r->running--;
+	/* A slot is free: look for more work. */
+	r->maybedue = 1;
+}
+
+static struct job *
+find_job(struct runner *r, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < r->jmax; i++)
+		if (r->jobs[i].pid == pid)
+			return &r->jobs[i];
+	return NULL;
+}
+
+/*
+ * Reaps every job that has exited.  The exit is first looked at without
+ * reaping, so that a job being stopped or timed out can have its whole
+ * group killed while its zombie still holds the group's ID.
+ */
+void
+job_reap(struct runner *r)
+{
+	struct job *j;
+	siginfo_t si;
+	int st;
+
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+		    si.si_pid == 0)
+			return;
+		j = find_job(r, si.si_pid);
+		if (j != NULL && (j->timedout || j->stopped))
+			(void)kill(-j->pid, SIGKILL);
+		if (waitpid(si.si_pid, &st, 0) == -1)
+			return;
+		if (j != NULL)
+			job_done(r, j, st);
+	}
+}
+
+/*
+ * Claims up to WANT messages into the free slot J.  Returns 0 with at
+ * least one claim, SPOOL_EMPTY (and clears r->maybedue), or -1 after
+ * reporting the error.  A failure after some claims still returns 0:
+ * those run, and the runner claims nothing more.
+ */
+int
+job_claim(struct runner *r, struct job *j, size_t want)
+{
+	struct spool_msg *m;
+	int rc = 0;
+
+	j->msgs = calloc(want, sizeof(*j->msgs));
+	j->tokens = calloc(want, sizeof(*j->tokens));
+	if (j->msgs == NULL || j->tokens == NULL) {
+		errmsg(r, "claim: %s", strerror(errno));
+		r->status = EX_IOERR;
+		return -1;
+	}
+	while (j->nmsg < want) {
+		if ((rc = spool_claim(r->q, r->lease, &m)) != 0)
+			break;
+		j->msgs[j->nmsg] = m;
+		/* A NULL token is reported when the claim is settled. */
+		j->tokens[j->nmsg] = strdup(spool_msg_token(m));
+		j->nmsg++;
+		r->claimed++;
+	}
+	if (rc == SPOOL_EMPTY)
+		r->maybedue = 0;
+	else if (rc == -1) {
+		errmsg(r, "claim: %s", spool_error(r->q));
+		if (r->status == 0)
+			r->status = exit_for_errno(errno);
+	}
+	if (j->nmsg > 0)
+		return 0;
+	return rc;
+}
+
+/* Frees J's claims and clears the slot. */
+void
+job_free(struct job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nmsg; i++) {
+		spool_msg_free(j->msgs[i]);
+		free(j->tokens[i]);
+	}
+	free(j->msgs);
+	free(j->tokens);
+	if (j->outfd != -1)
+		close(j->outfd);
+	memset(j, 0, sizeof(*j));
+	j->outfd = -1;
+}
