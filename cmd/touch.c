@@ -33,9 +33,8 @@ touch_one(struct spool *q, const char *token, void *arg)
 	if ((r = spool_touch(q, token, t->lease_ms, &newtoken)) != 0)
 		return r;
 	/* The library gives the absolute token, whatever form came in. */
-	if (!t->out_failed &&
-	    (write_all(1, newtoken, strlen(newtoken)) == -1 ||
-		write_all(1, "\n", 1) == -1)) {
+	if (!t->out_failed && (write_all(1, newtoken, strlen(newtoken)) == -1 ||
+				  write_all(1, "\n", 1) == -1)) {
 		write_error(errno);
 		t->out_failed = 1;
 	}
