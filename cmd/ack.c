@@ -25,6 +25,7 @@ cmd_ack(int argc, char **argv)
 {
 	int c;
 
+	guard_std_fds();
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1)
 		return bad_option(c, argv);
 	if (optind >= argc)

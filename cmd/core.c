@@ -5,6 +5,7 @@
  * pushing, instead of being found later by main's final fflush.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdint.h>
@@ -108,6 +109,22 @@ write_error(int err)
 		fprintf(stderr, "spool: %s: write error: %s\n", cmd_name,
 		    strerror(err));
 	return EX_IOERR;
+}
+
+void
+guard_std_fds(void)
+{
+	int fd, nfd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* The wrong direction: every read or write on it fails. */
+		nfd = open(
+		    "/dev/null", (fd == 0 ? O_WRONLY : O_RDONLY) | O_NOCTTY);
+		if (nfd != fd && nfd != -1)
+			close(nfd);
+	}
 }
 
 static void

@@ -38,6 +38,14 @@ int write_all(int fd, const void *buf, size_t len);
 int write_error(int err);
 
 /*
+ * Fills a closed fd 0, 1 or 2 with /dev/null opened the wrong way round,
+ * so that no queue file can take the number of a standard stream (and
+ * get an error message written into it) while a read of a closed
+ * standard input or a write to a closed standard output still fails.
+ */
+void guard_std_fds(void);
+
+/*
  * SIGINT, SIGTERM and SIGHUP set caught_signal instead of killing the
  * process, and interrupt blocking calls (no SA_RESTART), so that a
  * command can undo what it half did; then die_of_signal() ends the

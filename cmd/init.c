@@ -199,6 +199,7 @@ cmd_init(int argc, char **argv)
 	char *path;
 	int status = EX_OK;
 
+	guard_std_fds();
 	memset(&a, 0, sizeof(a));
 	spool_config_default(&a.cfg);
 	if (parse_args(argc, argv, &a) != 0)

@@ -38,6 +38,7 @@ cmd_nack(int argc, char **argv)
 	struct nack n = {.delay_ms = -1, .flags = 0, .reason = NULL};
 	int c;
 
+	guard_std_fds();
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DEAD:

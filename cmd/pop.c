@@ -221,6 +221,7 @@ cmd_pop(int argc, char **argv)
 	struct pop p;
 	int st;
 
+	guard_std_fds();
 	memset(&p, 0, sizeof(p));
 	p.n = 1;
 	if (parse_args(argc, argv, &p) != 0)

@@ -102,6 +102,9 @@ open_inputs(struct push *p)
 			return input_error(in->name, strerror(errno));
 		if (fstat(in->fd, &st) == -1)
 			return input_error(in->name, strerror(errno));
+		/* A closed standard input is /dev/null, write-only. */
+		if ((fcntl(in->fd, F_GETFL) & O_ACCMODE) == O_WRONLY)
+			return input_error(in->name, strerror(EBADF));
 		if (S_ISDIR(st.st_mode))
 			return input_error(in->name, strerror(EISDIR));
 		if (!p->lines && S_ISREG(st.st_mode) &&
@@ -367,6 +370,7 @@ cmd_push(int argc, char **argv)
 	struct push p;
 	int st;
 
+	guard_std_fds();
 	memset(&p, 0, sizeof(p));
 	p.sep = '\n';
 	spool_push_opts_default(&p.opts);

@@ -48,6 +48,7 @@ cmd_touch(int argc, char **argv)
 	struct touch t = {.lease_ms = 0, .out_failed = 0};
 	int c, st;
 
+	guard_std_fds();
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_LEASE:

@@ -284,6 +284,13 @@ push_roundtrip() {
 	[ "$(count_state q new)" = 1 ]
 }
 
+@test "push with standard error closed writes no message into the queue" {
+	run -5 bash -c 'exec spool push q -m kept -f missing 2>&-'
+	run -0 bash -c 'exec spool push q -m kept 2>&-'
+	[ "$(cat "$(msg_file q "$output")")" = kept ]
+	[ -z "$(grep -rl spool: "$SPOOL_DIR/q")" ]
+}
+
 @test "push --no-sync skips every fsync; a normal push syncs" {
 	require_cmd strace
 	spool init q
