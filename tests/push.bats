@@ -270,6 +270,19 @@ push_roundtrip() {
 	done
 }
 
+@test "push takes odd queue paths: a newline, a leading dash, too long" {
+	run -0 spool push "$PWD/odd"$'\n'"path" -m x
+	[ "$(find "$PWD/odd"$'\n'"path/new" -type f -printf .)" = . ]
+	run -0 spool push ./-dash -m x
+	[ -d ./-dash/new ]
+	run -2 --separate-stderr spool push -m x -- -dash
+	[ "$stderr" = "spool: push: -dash: not a valid queue name" ]
+	run -4 --separate-stderr spool pop "$PWD/nope"$'\n'
+	[ "$stderr" = "spool: pop: $PWD/nope\\012: no such queue" ]
+	run -5 --separate-stderr spool push "$PWD/$(printf 'x%.0s' {1..4000})" -m x
+	[[ "$stderr" == *": File name too long" ]]
+}
+
 @test "push to a full standard output fails but keeps the message" {
 	[ -e /dev/full ] || skip "needs /dev/full"
 	run -5 --separate-stderr bash -c 'spool push q -m kept >/dev/full'
