@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -180,6 +182,22 @@ settle_backoff_max(const char *path, struct init_args *a)
 		a->cfg.backoff_max_ms = a->cfg.backoff_min_ms;
 }
 
+/* Whether this process may give its files to GID (chown(2) rules). */
+static int
+may_use_group(unsigned gid)
+{
+	gid_t groups[NGROUPS_MAX + 1];
+	int i, n;
+
+	if (geteuid() == 0 || getegid() == (gid_t)gid)
+		return 1;
+	n = getgroups(NGROUPS_MAX + 1, groups);
+	for (i = 0; i < n; i++)
+		if (groups[i] == (gid_t)gid)
+			return 1;
+	return 0;
+}
+
 static int
 failed(const char *queue, const char *what)
 {
@@ -213,6 +231,14 @@ cmd_init(int argc, char **argv)
 			return EX_USAGE;
 		}
 		return failed(queue, "cannot find the queue root: ");
+	}
+	if (a.has_group && !may_use_group(a.gid)) {
+		/* Before anything is made: a half-shared queue helps no one. */
+		fprintf(stderr, "spool: init: ");
+		print_escaped(stderr, queue);
+		fprintf(stderr, ": not a member of group %u\n", a.gid);
+		free(path);
+		return EX_IOERR;
 	}
 	settle_backoff_max(path, &a);
 	if (spool_init(path, &a.cfg, a.mask, a.mode) == -1)

@@ -220,6 +220,15 @@ config_of() {
 	    spool push "$shared/q" -m outsider
 	run -5 setpriv --reuid=4003 --regid=4003 --clear-groups \
 	    spool pop "$shared/q"
+	# A user outside the group cannot make a queue for it.
+	chmod 777 "$shared"
+	run -5 --separate-stderr setpriv --reuid=4003 --regid=4003 \
+	    --clear-groups spool init "$shared/other" --group 4242
+	[ "$stderr" = "spool: init: $shared/other: not a member of group 4242" ]
+	[ ! -e "$shared/other" ]
+	run -0 setpriv --reuid=4001 --regid=4001 --groups=4242 \
+	    spool init "$shared/mine" --group 4242
+	[ "$(stat -c '%a %g' "$shared/mine/new")" = "2770 4242" ]
 }
 
 teardown() {
