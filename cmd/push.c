@@ -213,12 +213,34 @@ is_idle(int fd)
 	return poll(&pfd, 1, 0) == 0;
 }
 
-/* Splits one stream into messages at SEP, the separator not included. */
+/* Makes room for a read of READ_SIZE, doubling: a long line costs O(n). */
+static int
+grow(char **buf, size_t *cap, size_t len)
+{
+	size_t ncap = *cap;
+	char *nb;
+
+	if (ncap - len >= READ_SIZE)
+		return 0;
+	while (ncap - len < READ_SIZE)
+		ncap = ncap == 0 ? READ_SIZE : ncap * 2;
+	if ((nb = realloc(*buf, ncap)) == NULL)
+		return -1;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
+/*
+ * Splits one stream into messages at SEP, the separator not included.  A
+ * line is held in memory until its end is read, and only bytes not yet
+ * searched are searched for SEP.
+ */
 static int
 push_lines_of(struct push *p, struct input *in)
 {
-	char *buf = NULL, *nb, *s, *e;
-	size_t cap = 0, len = 0, start;
+	char *buf = NULL, *e;
+	size_t cap = 0, len = 0, start, scan = 0;
 	ssize_t n;
 	int st = EX_OK;
 
@@ -227,13 +249,9 @@ push_lines_of(struct push *p, struct input *in)
 			st = EX_IOERR;
 			break;
 		}
-		if (cap - len < READ_SIZE) {
-			if ((nb = realloc(buf, cap + READ_SIZE)) == NULL) {
-				st = input_error(in->name, strerror(errno));
-				break;
-			}
-			buf = nb;
-			cap += READ_SIZE;
+		if (grow(&buf, &cap, len) == -1) {
+			st = input_error(in->name, strerror(errno));
+			break;
 		}
 		if ((n = read(in->fd, buf + len, cap - len)) == -1) {
 			if (errno == EINTR)
@@ -247,14 +265,21 @@ push_lines_of(struct push *p, struct input *in)
 			break;
 		}
 		len += (size_t)n;
-		for (start = 0, s = buf;
-		     (e = memchr(s, p->sep, len - start)) != NULL;
-		     s = e + 1, start = (size_t)(s - buf))
-			if ((st = add(p, s, (size_t)(e - s), in->name)) !=
-			    EX_OK)
+		for (start = 0;
+		     (e = memchr(buf + scan, p->sep, len - scan)) != NULL;
+		     start = scan) {
+			scan = (size_t)(e - buf) + 1;
+			st = add(p, buf + start, (size_t)(e - buf) - start,
+			    in->name);
+			if (st != EX_OK)
 				goto out;
-		memmove(buf, buf + start, len - start);
-		len -= start;
+		}
+		scan = len;
+		if (start > 0) {
+			memmove(buf, buf + start, len - start);
+			len -= start;
+			scan = len;
+		}
 		if (len > SPOOL_MAX_PAYLOAD) {
 			st = input_error(
 			    in->name, "line too large (the limit is 1 GiB)");
