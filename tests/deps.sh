@@ -70,12 +70,14 @@ missing() {
 miss_req=$(missing $req)
 # shellcheck disable=SC2086
 miss_opt=$(missing $opt)
+# shellcheck disable=SC2086 # (flattened to one line, no trailing space)
+miss_req=$(echo $miss_req) miss_opt=$(echo $miss_opt)
 [ -z "$miss_req$miss_opt" ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 	if [ -n "$miss_req" ]; then
 		echo "make: missing packages; install them with:" >&2
-		echo "  sudo apt-get install $miss_req$miss_opt" >&2
+		echo "  sudo apt-get install $(echo $miss_req $miss_opt)" >&2
 		exit 1
 	fi
 	echo "note: some tests will skip; to run them all:" >&2
@@ -85,7 +87,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt="apt-get -q -y -o DPkg::Lock::Timeout=300"
-echo "installing: $miss_req$miss_opt" >&2
+echo "installing: $(echo $miss_req $miss_opt)" >&2
 $apt update </dev/null >&2 || exit 1
 # A package this release does not have (libclang-rt-14-dev outside
 # Debian 12) must not block the others.
@@ -98,7 +100,7 @@ for p in $miss_req $miss_opt; do
 	fi
 done
 # shellcheck disable=SC2086
-$apt install $avail </dev/null >&2 || exit 1
+[ -z "$avail" ] || $apt install $avail </dev/null >&2 || exit 1
 # shellcheck disable=SC2086
 left=$(missing $req)
 if [ -n "$left" ]; then
