@@ -45,6 +45,7 @@
 #define BATCH_MAX 1024
 #define BATCH_BYTES (64ULL << 20)
 #define BATCH_AGE_MS 1000
+#define WRITEBACK_CHUNK (8 << 20)
 
 static const char *const format_names[] = {
     NULL, "tar", "pax", "cpio", "zip", "7zip"};
@@ -263,7 +264,11 @@ struct exporter {
 	char *buf;
 	int64_t start_ms;
 	uint64_t added_old, vanished, histories;
+	int bfd, bstate; /* the bucket last opened */
+	char bucket[24];
 	int64_t ino;
+	int outfd, regular;    /* the archive's descriptor; a regular file? */
+	off_t written, synced; /* bytes written; handed to writeback */
 };
 
 static int
@@ -333,10 +338,12 @@ set_format(struct exporter *x)
 	}
 	if (rc != ARCHIVE_OK)
 		return archive_err(x, "compression");
-	/* A file, not a tape: no padding of the last block. */
+	/* A file, not a tape: no padding of the last block; large writes. */
 	if (f == SPOOL_FORMAT_TAR || f == SPOOL_FORMAT_PAX ||
-	    f == SPOOL_FORMAT_CPIO)
+	    f == SPOOL_FORMAT_CPIO) {
+		archive_write_set_bytes_per_block(a, 1 << 16);
 		archive_write_set_bytes_in_last_block(a, 1);
+	}
 	return 0;
 }
 
@@ -494,6 +501,77 @@ copy_data(struct exporter *x, int fd, const char *path, uint64_t size)
 }
 
 /*
+ * The descriptor of the bucket E is in, kept open while consecutive
+ * entries share it (the iterator goes bucket by bucket).  Sets *FRESH
+ * when it was just opened.
+ */
+static int
+entry_bucket(struct exporter *x, const struct spool_entry *e, int *fresh)
+{
+	char top[24], *leaf;
+
+	*fresh = 0;
+	if (e->state == SPOOL_CUR)
+		return x->q->dirfd[SPOOL_CUR];
+	if (x->bfd != -1 && x->bstate == (int)e->state &&
+	    strcmp(x->bucket, e->bucket) == 0)
+		return x->bfd;
+	if (x->bfd != -1)
+		close(x->bfd);
+	x->bfd = -1;
+	snprintf(top, sizeof(top), "%s", e->bucket);
+	if ((leaf = strchr(top, '/')) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	*leaf++ = '\0';
+	if ((x->bfd = open_bucket(x->q, e->state, top, leaf, 0, NULL)) == -1)
+		return -1;
+	x->bstate = e->state;
+	snprintf(x->bucket, sizeof(x->bucket), "%s", e->bucket);
+	*fresh = 1;
+	return x->bfd;
+}
+
+/*
+ * Opens a message file safely: relative to its bucket, never through a
+ * symlink, without blocking on a planted FIFO, and only a regular file
+ * with one link (two: a move by link and unlink is under way, EBUSY).
+ * O_NONBLOCK stays set: it means nothing for a regular file.
+ */
+static int
+open_message(struct exporter *x, const struct spool_entry *e, struct stat *st)
+{
+	int dfd, fd, fresh, err;
+
+	for (;;) {
+		if ((dfd = entry_bucket(x, e, &fresh)) == -1)
+			return -1;
+		fd = openat(dfd, e->name,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd != -1 || errno != ENOENT || fresh || dfd != x->bfd)
+			break;
+		/* The kept bucket may have been removed and made again. */
+		close(x->bfd);
+		x->bfd = -1;
+	}
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, st) == -1)
+		goto fail;
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1) {
+		errno = S_ISREG(st->st_mode) ? EBUSY : EINVAL;
+		goto fail;
+	}
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/*
  * Archives E unless its ID is already in.  A file gone before we could
  * open it moved; the next pass looks for it where it went.
  */
@@ -516,15 +594,20 @@ export_one(struct exporter *x, const struct spool_entry *e)
 	} else
 		snprintf(name, sizeof(name), "%s", e->name);
 	snprintf(path, sizeof(path), "%s/%s", spool_state_name(as), name);
-	if ((fd = spool_open_entry(x->q, e)) == -1) {
-		if (errno != ENOENT)
-			return -1;
-		x->vanished++;
-		return 0;
-	}
-	if (fstat(fd, &st) == -1) {
-		seterr(x->q, "stat %s", path);
-		goto out;
+	if ((fd = open_message(x, e, &st)) == -1) {
+		if (errno == ENOENT || errno == EBUSY) {
+			/* Moved, or mid-move: the next pass finds it. */
+			x->vanished++;
+			return 0;
+		}
+		if (errno == ELOOP || errno == EINVAL) {
+			/* Swapped for a symlink or a non-file since listed. */
+			warnq(x->q, path, "not a regular file; not exported");
+			return 0;
+		}
+		return seterr(x->q, "open %s/%s%s%s",
+		    spool_state_name(e->state), e->bucket,
+		    *e->bucket ? "/" : "", e->name);
 	}
 	if ((uint64_t)st.st_size != e->size) {
 		/* Its name says otherwise: not a file spool wrote. */
@@ -532,7 +615,7 @@ export_one(struct exporter *x, const struct spool_entry *e)
 		rc = 0;
 		goto out;
 	}
-	archive_entry_clear(x->ent);
+	/* Every field is set each time: no archive_entry_clear() needed. */
 	archive_entry_set_pathname(x->ent, path);
 	archive_entry_set_filetype(x->ent, AE_IFREG);
 	archive_entry_set_perm(x->ent, st.st_mode & 0666);
@@ -596,6 +679,9 @@ export_pass(struct exporter *x, unsigned mask)
 			break;
 		}
 	spool_iter_free(it);
+	if (x->bfd != -1)
+		close(x->bfd);
+	x->bfd = -1;
 	return rc == -1 ? -1 : 0;
 }
 
@@ -689,12 +775,47 @@ exporter_free(struct exporter *x)
 	free(x->buf);
 }
 
+/*
+ * Our own writer, unlike archive_write_open_fd(): a signal that
+ * interrupts a write to a stalled pipe can stop the export, and a file's
+ * pages are handed to writeback as they fill, so that the final fsync
+ * has little left to wait for.
+ */
+static la_ssize_t
+out_write(struct archive *a, void *arg, const void *buf, size_t len)
+{
+	struct exporter *x = arg;
+	ssize_t n;
+
+	while ((n = write(x->outfd, buf, len)) == -1) {
+		if (errno != EINTR) {
+			archive_set_error(a, errno, "%s", strerror(errno));
+			return -1;
+		}
+		if (x->o->progress != NULL &&
+		    x->o->progress(
+			x->o->progress_arg, x->r->messages, x->r->bytes)) {
+			archive_set_error(a, ECANCELED, "interrupted");
+			return -1;
+		}
+	}
+	x->written += n;
+	if (x->regular && !(x->q->flags & SPOOL_NOSYNC) &&
+	    x->written - x->synced >= WRITEBACK_CHUNK) {
+		sync_file_range(x->outfd, x->synced, x->written - x->synced,
+		    SYNC_FILE_RANGE_WRITE);
+		x->synced = x->written;
+	}
+	return n;
+}
+
 /* Writes the whole archive to FD and closes the archive (not FD). */
 static int
 export_write(struct exporter *x, int fd)
 {
 	struct spool *q = x->q;
 	unsigned mask = x->o->states ? x->o->states : SPOOL_ALL_STATES;
+	struct stat st;
 	int s;
 
 	for (s = 0; s < SPOOL_NSTATES; s++)
@@ -709,7 +830,9 @@ export_write(struct exporter *x, int fd)
 		return seterr(q, "temporary file for --move");
 	if (set_format(x) == -1)
 		return -1;
-	if (archive_write_open_fd(x->a, fd) != ARCHIVE_OK)
+	x->outfd = fd;
+	x->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (archive_write_open(x->a, x, NULL, out_write, NULL) != ARCHIVE_OK)
 		return archive_err(x, "open archive");
 	if (put_header(x, mask) == -1 || export_scan(x, mask) == -1 ||
 	    put_manifest(x) == -1)
@@ -728,6 +851,7 @@ spool_export_fd(struct spool *q, int fd, const struct spool_export_opts *o,
 	int rc;
 
 	memset(&x, 0, sizeof(x));
+	x.bfd = -1;
 	memset(r != NULL ? r : &dummy, 0, sizeof(*r));
 	x.q = q;
 	x.o = o;
@@ -804,6 +928,7 @@ spool_export_file(struct spool *q, const char *path,
 	int dfd, fd = -1, rc = -1, err;
 
 	memset(&x, 0, sizeof(x));
+	x.bfd = -1;
 	memset(r != NULL ? r : &dummy, 0, sizeof(*r));
 	x.q = q;
 	x.o = o;
