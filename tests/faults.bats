@@ -95,11 +95,15 @@ in_private_mounts() {
 		spool push mnt/q -m x; echo "push=$?"
 		spool pop mnt/empty; echo "pop-empty=$?"
 		spool pop mnt/q; echo "pop=$?"
-		find mnt/q/new -type f | wc -l'
+		find mnt/q/new -type f | wc -l
+		spool init mnt/fresh; echo "init=$?"
+		spool init mnt/q --lease 1m; echo "reinit=$?"'
 	[ "${lines[0]}" = push=5 ]
 	[ "${lines[1]}" = pop-empty=1 ]
 	[ "${lines[2]}" = pop=5 ]
 	[ "${lines[3]}" = 1 ]
+	[ "${lines[4]}" = init=5 ]
+	[ "${lines[5]}" = reinit=5 ]
 	[[ "$stderr" == *"spool: push: mnt/q: "*"Read-only file system"* ]]
 }
 
@@ -121,6 +125,16 @@ in_private_mounts() {
 	    spool pop "$shared/q"
 	[ "$(find "$shared/q/new" -type f | wc -l)" = 1 ]
 	[ "$(find "$shared/q/tmp" -type f | wc -l)" = 0 ]
+	# Settling a claim needs write access too; the claim stays.
+	tok=$(spool pop "$shared/q")
+	chmod -R a+rX "$shared/q"
+	local verb
+	for verb in ack nack touch; do
+		run -5 --separate-stderr setpriv --reuid=4001 --regid=4001 \
+		    --clear-groups spool "$verb" "$tok"
+		[[ "$stderr" == "spool: $verb: $tok: "*"Permission denied" ]]
+	done
+	[ -e "$tok" ]
 }
 
 @test "fdatasync EIO on the message fails the push, nothing visible" {
