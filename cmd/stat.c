@@ -103,8 +103,12 @@ collect(struct qstat *s, const char *name, int ages, struct spool_sample *base,
 	memset(s, 0, sizeof(*s));
 	s->name = name;
 	if (quiet) {
-		if ((path = spool_resolve(name)) == NULL)
+		if ((path = spool_resolve(name)) == NULL) {
+			snprintf(s->error, sizeof(s->error), "%s",
+			    errno == EINVAL ? "not a valid queue name"
+					    : strerror(errno));
 			return EX_NOQUEUE;
+		}
 		q = spool_open(path, 0);
 		free(path);
 		if (q == NULL) {
@@ -204,13 +208,15 @@ static void
 print_table(const struct qstat *v, size_t n)
 {
 	char buf[32];
-	size_t i;
+	size_t i, ok;
 	int j;
 
-	for (i = 0; i < n; i++)
+	for (i = 0, ok = 0; i < n; i++) {
 		if ((int)strlen(v[i].name) > name_width)
 			name_width = (int)strlen(v[i].name);
-	if (n == 0)
+		ok += v[i].ok;
+	}
+	if (ok == 0)
 		return;
 	table_header(stdout);
 	putchar('\n');
