@@ -45,20 +45,22 @@ spool_sample_of(
 		s->count[i] = st->count[i];
 }
 
-/* Parses one "key value" line; value a decimal of at most 19 digits. */
+/* Parses one "key value" line; the value a decimal uint64_t. */
 static int
 parse_line(const char *line, const char *key, uint64_t *v)
 {
 	size_t klen = strlen(key), n = 0;
 	const char *p;
+	unsigned d;
 
 	if (strncmp(line, key, klen) != 0 || line[klen] != ' ')
 		return -1;
 	*v = 0;
-	for (p = line + klen + 1; *p >= '0' && *p <= '9'; p++) {
-		if (++n > 19)
+	for (p = line + klen + 1; *p >= '0' && *p <= '9'; p++, n++) {
+		d = (unsigned)(*p - '0');
+		if (*v > (UINT64_MAX - d) / 10)
 			return -1;
-		*v = *v * 10 + (uint64_t)(*p - '0');
+		*v = *v * 10 + d;
 	}
 	return n > 0 && *p == '\n' ? 0 : -1;
 }
