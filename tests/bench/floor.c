@@ -11,6 +11,7 @@
  * libspool: the floors must be measurable before the library exists.
  *
  *   floor forkexec N              fork, execve /bin/true, wait
+ *   floor spawn N                 posix_spawn /bin/true, wait (vfork-like)
  *   floor create DIR N SIZE MODE  write tmp/F, rename to new/F; MODE sync
  *                                 adds fsync of the file and of new/
  *   floor pushfloor DIR N SIZE    fork+exec true, then a durable create
@@ -38,6 +39,7 @@
 #include <sys/wait.h>
 
 #include <dirent.h>
+#include <spawn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -231,6 +233,34 @@ mode_forkexec(long n)
 	for (i = 0; i < n; i++) {
 		t = now_s();
 		reap(&st, start(argv, -1, -1), "/bin/true");
+		st.us[i] = (now_s() - t) * 1e6;
+	}
+	st.total_s = now_s() - t0;
+	stats_print(&st);
+}
+
+extern char **environ;
+
+static void
+mode_spawn(long n)
+{
+	char *argv[] = {"/bin/true", NULL};
+	struct stats st;
+	double t0, t;
+	pid_t pid;
+	long i;
+	int e;
+
+	stats_init(&st, "spawn", n);
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		t = now_s();
+		if ((e = posix_spawn(
+			 &pid, argv[0], NULL, NULL, argv, environ)) != 0) {
+			errno = e;
+			die("posix_spawn");
+		}
+		reap(&st, pid, "/bin/true");
 		st.us[i] = (now_s() - t) * 1e6;
 	}
 	st.total_s = now_s() - t0;
@@ -555,7 +585,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: floor forkexec N | create DIR N SIZE sync|nosync |\n"
+	    "usage: floor forkexec N | spawn N |\n"
+	    "       create DIR N SIZE sync|nosync |\n"
 	    "       pushfloor DIR N SIZE | group DIR N SIZE | rename DIR N |\n"
 	    "       unlink DIR N | fill DIR N | readdir DIR |\n"
 	    "       exec N CMD... | exec2 N CMD... -- CMD2... |\n"
@@ -574,6 +605,8 @@ main(int argc, char **argv)
 	m = argv[1];
 	if (strcmp(m, "forkexec") == 0)
 		mode_forkexec(parse_count(argv[2]));
+	else if (strcmp(m, "spawn") == 0)
+		mode_spawn(parse_count(argv[2]));
 	else if (strcmp(m, "create") == 0 && argc == 6)
 		mode_create(argv[2], parse_count(argv[3]),
 		    strtoul(argv[4], NULL, 10), strcmp(argv[5], "sync") == 0,
