@@ -535,12 +535,13 @@ stat_once(const struct stat_opts *o, char **queues, int n)
 		print_json(v, nv, o->ages);
 	else if (o->prom)
 		print_prometheus(v, nv, o->ages);
-	else if (o->ages) {
-		for (i = 0; i < nv; i++)
-			if (v[i].ok)
-				print_ages(&v[i]);
-	} else {
+	else {
 		print_table(v, nv);
+		for (i = 0; o->ages && i < nv; i++)
+			if (v[i].ok) {
+				putchar('\n');
+				print_ages(&v[i]);
+			}
 	}
 	free(v);
 	free_names(names, nnames);

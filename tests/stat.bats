@@ -236,11 +236,14 @@ check_prometheus() {
 	at_time '-5h' spool push q -m oldest >/dev/null
 	spool pop q >/dev/null # the oldest, now leased: not waiting
 	run -0 spool stat q --ages
-	[ "${lines[0]}" = "q: 5 waiting (new and retry), by age" ]
-	[[ "${lines[1]}" =~ ^\ \ 0-1m\ +4\ #{40}$ ]]
-	[[ "${lines[2]}" =~ ^\ \ 1-5m\ +0$ ]]
-	[[ "${lines[4]}" =~ ^\ \ 10-30m\ +1\ #{10}$ ]]
-	[[ "${lines[7]}" =~ ^\ \ 4h\+\ +0$ ]]
+	# The table, then the histogram (bats drops the blank line).
+	[[ "${lines[1]}" =~ ^q\ +4\ +1\ +1\ +0\  ]]
+	[ "${lines[3]}" = "q: 5 waiting (new and retry), by age" ]
+	[[ "${lines[4]}" =~ ^\ \ 0-1m\ +4\ #{40}$ ]]
+	[[ "${lines[5]}" =~ ^\ \ 1-5m\ +0$ ]]
+	[[ "${lines[7]}" =~ ^\ \ 10-30m\ +1\ #{10}$ ]]
+	[[ "${lines[10]}" =~ ^\ \ 4h\+\ +0$ ]]
+	[ "${#lines[@]}" = 11 ]
 	run -0 spool stat q --ages --json
 	echo "$output" | jq -e '.[0].ages == {"0-1m": 4, "1-5m": 0,
 	    "5-10m": 0, "10-30m": 1, "30m-1h": 0, "1-4h": 0, "4h+": 0}'
