@@ -115,14 +115,19 @@ sparkline(FILE *f, const struct track *t, int width, int utf8)
 	}
 }
 
-static int
-term_width(void)
+/* The terminal's size; a generous one when it cannot be known. */
+static void
+term_size(int *cols, int *rows)
 {
 	struct winsize ws;
 
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	return 80;
+	*cols = 80;
+	*rows = 24;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 &&
+	    ws.ws_row > 0) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
 }
 
 /* The queues this frame shows: the ones named, or those under the root. */
@@ -190,14 +195,18 @@ static int
 draw(struct view *v)
 {
 	char **names;
-	size_t n, i;
-	int width = v->tty ? term_width() : 200;
+	size_t n, i, fit;
+	int width = 200, rows = 0;
 
 	if (frame_queues(v, &names, &n) == -1) {
 		fprintf(stderr, "spool: stat: cannot read the queue root: %s\n",
 		    strerror(errno));
 		return EX_IOERR;
 	}
+	if (v->tty)
+		term_size(&width, &rows);
+	/* Title, blank, header, and a last line kept free: nothing scrolls. */
+	fit = v->tty && rows > 4 && (size_t)rows - 4 < n ? (size_t)rows - 5 : n;
 	if (v->tty)
 		fputs("\033[H", stdout);
 	draw_title(v);
@@ -208,8 +217,12 @@ draw(struct view *v)
 	table_header(stdout);
 	printf("  DEPTH%s", v->color ? "\033[0m" : "");
 	eol(v);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < fit; i++)
 		draw_row(v, names[i], width);
+	if (fit < n) {
+		printf("(%zu more queues: make the window taller)", n - fit);
+		eol(v);
+	}
 	if (n == 0) {
 		fputs("(no queues)", stdout);
 		eol(v);
@@ -261,7 +274,8 @@ enter(struct view *v, struct saved *sv)
 		sv->have_tio = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
 	}
 	if (v->tty)
-		fputs("\033[?1049h\033[?25l\033[H\033[2J", stdout);
+		/* Alternate screen, no cursor, no wrap: long lines are cut. */
+		fputs("\033[?1049h\033[?25l\033[?7l\033[H\033[2J", stdout);
 }
 
 static void
@@ -270,7 +284,7 @@ leave(struct view *v, struct saved *sv)
 	int i;
 
 	if (v->tty) {
-		fputs("\033[?25h\033[?1049l", stdout);
+		fputs("\033[?7h\033[?25h\033[?1049l", stdout);
 		fflush(stdout);
 	}
 	if (sv->have_tio)
