@@ -429,6 +429,18 @@ leaf_start_us(const char *top, const char *leaf)
 							   << 16);
 }
 
+/* Reports DIR/NAME, which is not a bucket, in a pass that reports. */
+static void
+junk(struct pass *p, const char *dir, const char *name)
+{
+	char where[320];
+
+	if (!p->warn)
+		return;
+	snprintf(where, sizeof(where), "%s/%s", dir, name);
+	warnq(p->q, where, "not a bucket directory; left alone");
+}
+
 /*
  * Collects candidates from STATE: the smallest names of the first leaf
  * that has any (for retry/, any due ones; leaves there are in due
@@ -448,11 +460,15 @@ collect(struct pass *p, enum spool_state state)
 	for (i = 0; i < tops.n && !found && rc == 0; i++) {
 		int tfd;
 
-		if (!is_bucket_top(tops.v[i], !retry))
+		if (!is_bucket_top(tops.v[i], !retry)) {
+			junk(p, spool_state_name(state), tops.v[i]);
 			continue;
+		}
 		if (retry && leaf_start_us(tops.v[i], "000") > p->now * 1000)
 			break;
 		if ((tfd = open_dir_at(sfd, tops.v[i])) == -1) {
+			if (errno != ENOENT && SKIPPABLE(errno))
+				junk(p, spool_state_name(state), tops.v[i]);
 			if (SKIPPABLE(errno))
 				continue;
 			rc = seterr(q, "open %s/%s", spool_state_name(state),
@@ -469,14 +485,24 @@ collect(struct pass *p, enum spool_state state)
 			char *rel = p->rel[retry];
 			int lfd;
 
-			if (!is_bucket_leaf(leaves.v[j]))
+			if (!is_bucket_leaf(leaves.v[j])) {
+				snprintf(rel, sizeof(p->rel[0]), "%s/%s",
+				    spool_state_name(state), tops.v[i]);
+				junk(p, rel, leaves.v[j]);
 				continue;
+			}
 			if (retry && leaf_start_us(tops.v[i], leaves.v[j]) >
 					 p->now * 1000)
 				break;
 			snprintf(rel, sizeof(p->rel[0]), "%s/%s/%s",
 			    spool_state_name(state), tops.v[i], leaves.v[j]);
 			if ((lfd = open_dir_at(tfd, leaves.v[j])) == -1) {
+				if (errno != ENOENT && SKIPPABLE(errno)) {
+					snprintf(rel, sizeof(p->rel[0]),
+					    "%s/%s", spool_state_name(state),
+					    tops.v[i]);
+					junk(p, rel, leaves.v[j]);
+				}
 				if (SKIPPABLE(errno))
 					continue;
 				rc = seterr(q, "open %s", rel);
@@ -616,12 +642,14 @@ claim_once(struct spool *q, int64_t lease_ms, struct spool_msg **msg)
 {
 	struct pass p;
 	uint64_t last = 0;
-	int i, rc;
+	int i, rc, warn;
 
 	*msg = NULL;
 	if (lease_ms <= 0)
 		lease_ms = q->cfg.lease_ms;
-	if (reclaim_expired(q, NULL) == -1)
+	/* Junk is reported by a handle's first claim, not by every one. */
+	warn = q->claims++ == 0;
+	if (reclaim_expired(q, NULL, warn) == -1)
 		return -1;
 	if (!q->housekept) {
 		q->housekept = 1;
@@ -636,7 +664,7 @@ claim_once(struct spool *q, int64_t lease_ms, struct spool_msg **msg)
 	for (i = 0; i < MAX_PASSES; i++) {
 		memset(&p, 0, sizeof(p));
 		p.q = q;
-		p.warn = i == 0;
+		p.warn = warn && i == 0;
 		p.sig = 14695981039346656037ULL;
 		if ((rc = claim_pass(&p, lease_ms, i == 0, msg)) != SPOOL_EMPTY)
 			return rc;
@@ -716,8 +744,10 @@ find_claim(
 	size_t i;
 	struct stat st;
 
+	/* Only a regular file is a claim: a planted link is never acted on. */
 	if (fstatat(q->dirfd[SPOOL_CUR], want->name, &st,
-		AT_SYMLINK_NOFOLLOW) == 0) {
+		AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode)) {
 		snprintf(name, SPOOL_NAME_SIZE, "%s", want->name);
 		return 0;
 	}
@@ -726,7 +756,10 @@ find_claim(
 	for (i = 0; i < n.n; i++)
 		if (parse_name_kind(n.v[i], &e) == 'l' &&
 		    strcmp(e.id, want->id) == 0 &&
-		    e.attempts == want->attempts) {
+		    e.attempts == want->attempts &&
+		    fstatat(q->dirfd[SPOOL_CUR], n.v[i], &st,
+			AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode)) {
 			snprintf(name, SPOOL_NAME_SIZE, "%s", n.v[i]);
 			names_free(&n);
 			return 0;

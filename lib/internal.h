@@ -77,6 +77,7 @@ struct spool {
 	char *abspath;             /* for tokens; made on first claim */
 	int housekept;             /* tmp/ swept by this handle already */
 	struct claim_cache *cache; /* NULL until the first claim */
+	unsigned long claims;      /* spool_claim() calls on this handle */
 	int rootfd;
 	int dirfd[SPOOL_NSTATES]; /* new cur retry dead */
 	int tmpfd;
@@ -216,7 +217,7 @@ int settle_move(struct spool *, const char *name, const struct spool_entry *e,
 
 /* Scanning (scan.c). */
 int sweep_tmp(struct spool *, struct spool_gc_report *);
-int reclaim_expired(struct spool *, struct spool_gc_report *);
+int reclaim_expired(struct spool *, struct spool_gc_report *, int warn);
 int backoff_ms(const struct spool_config *, unsigned attempt, int64_t *ms);
 
 #endif /* SPOOL_INTERNAL_H */

@@ -57,7 +57,7 @@ report(struct spool *q, struct spool_gc_report *r, const char *dir,
 }
 
 int
-reclaim_expired(struct spool *q, struct spool_gc_report *r)
+reclaim_expired(struct spool *q, struct spool_gc_report *r, int warn)
 {
 	struct names n;
 	struct spool_entry e;
@@ -72,7 +72,7 @@ reclaim_expired(struct spool *q, struct spool_gc_report *r)
 
 		if (parse_name_kind(n.v[i], &e) != 'l' ||
 		    !is_regular(q->dirfd[SPOOL_CUR], n.v[i])) {
-			if (r != NULL)
+			if (r != NULL || warn)
 				report(q, r, "cur", n.v[i],
 				    "not a message; left alone");
 			continue;
@@ -236,6 +236,10 @@ iter_next_leaf(struct spool_iter *it)
 				continue;
 			}
 			if ((it->lfd = open_dir_at(it->tfd, leaf)) == -1) {
+				if (errno != ENOENT && SKIPPABLE(errno))
+					report(q, it->report, it->top, leaf,
+					    "not a bucket directory; left "
+					    "alone");
 				if (SKIPPABLE(errno))
 					continue; /* removed meanwhile */
 				return seterr(q, "open %s/%s/%s",
@@ -264,6 +268,11 @@ iter_next_leaf(struct spool_iter *it)
 				continue;
 			}
 			if ((it->tfd = open_dir_at(sfd, top)) == -1) {
+				if (errno != ENOENT && SKIPPABLE(errno))
+					report(q, it->report,
+					    spool_state_name(it->state), top,
+					    "not a bucket directory; left "
+					    "alone");
 				if (SKIPPABLE(errno))
 					continue;
 				return seterr(q, "open %s/%s",
@@ -562,7 +571,7 @@ stat_once(struct spool *q, struct spool_stats *s)
 	int i;
 
 	memset(s, 0, sizeof(*s));
-	if (reclaim_expired(q, NULL) == -1)
+	if (reclaim_expired(q, NULL, 0) == -1)
 		return -1;
 	t.q = q;
 	t.s = s;
@@ -734,7 +743,7 @@ gc_once(struct spool *q, struct spool_gc_report *r)
 	if (r == NULL)
 		r = &local;
 	memset(r, 0, sizeof(*r));
-	if (reclaim_expired(q, r) == -1 || sweep_tmp(q, r) == -1 ||
+	if (reclaim_expired(q, r, 1) == -1 || sweep_tmp(q, r) == -1 ||
 	    prune_buckets(q, SPOOL_NEW, r) == -1 ||
 	    prune_buckets(q, SPOOL_RETRY, r) == -1 ||
 	    prune_buckets(q, SPOOL_DEAD, r) == -1)
