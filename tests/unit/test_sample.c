@@ -233,7 +233,7 @@ test_count_since_skips_old_buckets(void)
 
 	push_old(q, 3600000, SPOOL_NEW);   /* an hour ago */
 	push_old(q, 86400000, SPOOL_DEAD); /* a day ago */
-	push_old(q, 7200000, SPOOL_RETRY); /* due in an hour */
+	push_old(q, 7260000, SPOOL_RETRY); /* 2h1m ago, due in an hour */
 	push(q, 2);
 	spool_count_since(q, now_ms() - 60000, &n);
 	is_int(n, 2, "the last minute's arrivals only");
@@ -258,6 +258,8 @@ test_rates_are_the_promised_counts(void)
 
 	push(q, 4);
 	spool_stat(q, &st);
+	/* IDs carry microseconds, samples milliseconds: keep clear of both. */
+	usleep(2000);
 	spool_sample_of(&st, now_ms(), &prev);
 	usleep(2000);
 	push(q, 6);             /* six arrivals */
