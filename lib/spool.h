@@ -368,7 +368,9 @@ int spool_gc(struct spool *, struct spool_gc_report *r);
  * Both are exact counts of what they say and lower bounds of the true
  * push and completion rates: a message pushed and acked between the two
  * samples is in neither.  Imports (older IDs) and hosts with clocks
- * behind make them low; the done rate is never below 0.
+ * behind make them low; the done rate is never below 0.  A sample is
+ * timed to the millisecond, so a push in the very millisecond a sample
+ * is taken may count as an arrival after it.
  */
 struct spool_sample {
 	int64_t time_ms; /* when it was taken, ms since the epoch */
