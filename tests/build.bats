@@ -143,3 +143,13 @@ EOF
 	[[ $output == *"(exit 1: some jobs failed)"* ]]
 	[[ $output != *"steps failed"* ]]
 }
+
+@test "the test runner lists its suites, found by glob, without running them" {
+	fake_tree
+	run -0 run_runner --list
+	[ "$output" = "$(printf '%s\n' bats/a asan/a extra/liar extra/short \
+	    lint/man lint/format)" ]
+	run -0 run_runner --list 'extra/*'
+	[ "$output" = "$(printf '%s\n' extra/liar extra/short)" ]
+	[ ! -e t/build ]
+}
