@@ -21,7 +21,24 @@ export DONT_FAKE_MONOTONIC=1
 # Nor share its state through /dev/shm: that makes syscall counts vary.
 export FAKETIME_DISABLE_SHM=1
 
+TT_FAKETIME_LIB=$(dpkg -L libfaketime 2>/dev/null | grep 'libfaketime.so.1$' | head -n 1)
+
 eval "helper_$(declare -f setup)"
+
+# tt_faketime SPEC CMD...: CMD under libfaketime (FAKETIME=SPEC: "+37h",
+# "-1h", "2030-01-01 00:00:00").  Not the faketime(1) wrapper: it names a
+# semaphore after its PID and fails when a killed run left one behind.
+tt_faketime() {
+	local spec=$1
+	shift
+	LD_PRELOAD="$TT_FAKETIME_LIB${LD_PRELOAD:+ $LD_PRELOAD}" \
+	    FAKETIME="$spec" "$@"
+}
+
+# Skips unless libfaketime is installed.
+require_faketime() {
+	[ -n "$TT_FAKETIME_LIB" ] || skip "needs libfaketime (apt-get install faketime)"
+}
 
 tt_setup() {
 	helper_setup
@@ -119,8 +136,23 @@ tt_fastdir() {
 	echo "$d"
 }
 
+# tt_track PID...: processes teardown kills (and continues, if stopped),
+# so that a failing test leaves nothing stopped or running behind.
+tt_track() {
+	echo "$@" >>"$BATS_TEST_TMPDIR/.pids"
+}
+
 teardown() {
-	local d
+	local d p
+	if [ -f "$BATS_TEST_TMPDIR/.pids" ]; then
+		for p in $(cat "$BATS_TEST_TMPDIR/.pids"); do
+			# Only what is still ours: a spool, strace or test shell.
+			grep -qaE 'spool|strace|bash|sh' "/proc/$p/cmdline" \
+			    2>/dev/null || continue
+			kill -KILL "$p" 2>/dev/null
+			kill -CONT "$p" 2>/dev/null
+		done
+	fi
 	[ -f "$BATS_TEST_TMPDIR/.fastdirs" ] || return 0
 	while read -r d; do
 		case $d in /dev/shm/spool-torture.*) rm -rf "$d" ;; esac
