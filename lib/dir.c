@@ -61,15 +61,13 @@ make_dir(struct spool *q, int dirfd, const char *name, int *made)
  * directories that gained an entry) when CREATE is set.  Returns a
  * descriptor, or -1 (ENOENT when it does not exist and CREATE is 0).
  */
-int
-open_bucket(struct spool *q, enum spool_state state, const char *top,
+static int
+open_bucket_once(struct spool *q, enum spool_state state, const char *top,
     const char *leaf, int create, int *created)
 {
 	int sfd = q->dirfd[state], tfd, lfd, made;
 	const char *sname = spool_state_name(state);
 
-	if (created != NULL)
-		*created = 0;
 	if (create) {
 		if (make_dir(q, sfd, top, &made) == -1)
 			return seterr(q, "mkdir %s/%s", sname, top);
@@ -98,6 +96,26 @@ fail:
 	made = errno;
 	close(tfd);
 	errno = made;
+	return -1;
+}
+
+int
+open_bucket(struct spool *q, enum spool_state state, const char *top,
+    const char *leaf, int create, int *created)
+{
+	int i, fd;
+
+	if (created != NULL)
+		*created = 0;
+	/*
+	 * A cleanup may remove an empty bucket between our mkdir and our
+	 * open or the mkdir of the leaf inside it: make it again.
+	 */
+	for (i = 0; i < 8; i++)
+		if ((fd = open_bucket_once(
+			 q, state, top, leaf, create, created)) != -1 ||
+		    !create || errno != ENOENT)
+			return fd;
 	return -1;
 }
 
