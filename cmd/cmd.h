@@ -20,9 +20,9 @@
 #define EX_OK 0
 #define EX_NOTHING 1 /* nothing to do: empty queue, wait timed out */
 #define EX_USAGE 2
-#define EX_STALE 3 /* stale token */
+#define EX_STALE 3   /* stale token */
 #define EX_NOQUEUE 4 /* no such queue, or not a queue */
-#define EX_IOERR 5 /* I/O or system error */
+#define EX_IOERR 5   /* I/O or system error */
 
 int cmd_ack(int, char **);
 int cmd_export(int, char **);

@@ -35,8 +35,9 @@ open_queue(const char *queue, unsigned flags, int *status)
 			fprintf(stderr, ": not a valid queue name\n");
 			*status = EX_USAGE;
 		} else {
-			fprintf(stderr, "spool: %s: cannot find the queue "
-					"root: %s\n",
+			fprintf(stderr,
+			    "spool: %s: cannot find the queue "
+			    "root: %s\n",
 			    cmd_name, strerror(errno));
 			*status = EX_IOERR;
 		}
@@ -49,8 +50,8 @@ open_queue(const char *queue, unsigned flags, int *status)
 		print_escaped(stderr, queue);
 		fprintf(stderr, ": %s\n", spool_open_error());
 		*status = (err == ENOENT || err == ENOTDIR || err == EINVAL)
-		    ? EX_NOQUEUE
-		    : EX_IOERR;
+			      ? EX_NOQUEUE
+			      : EX_IOERR;
 		free(path);
 		errno = err;
 		return NULL;

@@ -23,42 +23,49 @@ struct command {
 
 /* Sorted by name. */
 static const struct command commands[] = {
-	{"ack", cmd_ack, "TOKEN...", "delete claimed messages"},
-	{"export", cmd_export,
-	    "QUEUE [-o FILE|-] [--state S[,S]] [--format F] [--compress C] "
-	    "[--move] [--quiet]",
-	    "write messages to an archive"},
-	{"gc", cmd_gc, "[QUEUE...]",
-	    "reclaim expired leases, remove stale files"},
-	{"import", cmd_import,
-	    "QUEUE [-i FILE|-] [--state-as S] [--max-size N] [--quiet]",
-	    "add messages from an archive"},
-	{"init", cmd_init,
-	    "QUEUE [--max-attempts N] [--lease DUR] [--backoff MIN[:MAX]] "
-	    "[--group G] [--mode MODE]",
-	    "create a queue or change its settings"},
-	{"kick", cmd_kick, "QUEUE [ID...|--all] [--from dead|retry]",
-	    "move dead or waiting messages back to new"},
-	{"list", cmd_list, "QUEUE [--state S[,S]] [--json] [-n N]",
-	    "list messages, oldest first"},
-	{"nack", cmd_nack,
-	    "TOKEN... [--delay DUR] [--dead] [--reason TEXT]",
-	    "return claimed messages for a retry"},
-	{"pop", cmd_pop, "QUEUE [-n N] [--wait[=DUR]] [--lease DUR] [--ack]",
-	    "claim the next due messages"},
-	{"purge", cmd_purge, "QUEUE (ID...|--state S) [--older-than DUR]",
-	    "delete messages"},
-	{"push", cmd_push,
-	    "QUEUE [-m TEXT]... [-f FILE]... [-l|--lines] [-0] [--delay DUR] "
-	    "[--priority N] [--no-sync]",
-	    "add messages"},
-	{"run", cmd_run, "QUEUE [options] -- CMD [ARGS...]",
-	    "run a command for each message"},
-	{"show", cmd_show, "QUEUE ID... [--body]", "show everything about messages"},
-	{"stat", cmd_stat,
-	    "[QUEUE...] [--json|--prometheus] [--watch[=SECS]] [--ages]",
-	    "show queue pressure"},
-	{"touch", cmd_touch, "TOKEN... [--lease DUR]", "extend leases"},
+    {"ack", cmd_ack, "TOKEN...", "delete claimed messages"},
+    {"export", cmd_export,
+	"QUEUE [-o FILE|-] [--state S[,S]] [--format F] [--compress C] "
+	"[--move] [--quiet]",
+	"write messages to an archive"},
+    {"gc", cmd_gc, "[QUEUE...] [--json] [--quiet]",
+	"reclaim expired leases, remove stale files"},
+    {"import", cmd_import,
+	"QUEUE [-i FILE|-] [--state-as S] [--max-size N] [--max-entries N] "
+	"[--max-total N] [--quiet]",
+	"add messages from an archive"},
+    {"init", cmd_init,
+	"QUEUE [--max-attempts N] [--lease DUR] [--backoff MIN[:MAX]] "
+	"[--group G] [--mode MODE]",
+	"create a queue or change its settings"},
+    {"kick", cmd_kick,
+	"QUEUE (ID...|--all) [--from dead|retry|dead,retry] [--quiet]",
+	"move dead or waiting messages back to new"},
+    {"list", cmd_list,
+	"QUEUE [--state S[,S]] [--json] [-n N] | --queues [--json]",
+	"list messages, oldest first"},
+    {"nack", cmd_nack, "TOKEN... [--delay DUR] [--dead] [--reason TEXT]",
+	"return claimed messages for a retry"},
+    {"pop", cmd_pop, "QUEUE [-n N] [--wait[=DUR]] [--lease DUR] [--ack]",
+	"claim the next due messages"},
+    {"purge", cmd_purge,
+	"QUEUE (ID...|--state S[,S]) [--older-than DUR] [--quiet]",
+	"delete messages"},
+    {"push", cmd_push,
+	"QUEUE [-m TEXT]... [-f FILE]... [-l|--lines] [-0] [--delay DUR] "
+	"[--priority N] [--no-sync]",
+	"add messages"},
+    {"run", cmd_run,
+	"QUEUE [-j N|MIN:MAX] [--timeout DUR] [--grace DUR] [--max N] "
+	"[--batch N] [--rate N/s] [--follow] [--dead-exit CODES] "
+	"[--lease DUR] [--quiet|--json] [--capture] -- CMD [ARGS...]",
+	"run a command for each message"},
+    {"show", cmd_show, "QUEUE ID... [--body|--json]",
+	"show everything about messages"},
+    {"stat", cmd_stat,
+	"[QUEUE...] [--json|--prometheus] [--watch[=DUR]] [--ages]",
+	"show queue pressure"},
+    {"touch", cmd_touch, "TOKEN... [--lease DUR]", "extend leases"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -92,7 +99,8 @@ print_usage(FILE *f)
 	fprintf(f, "usage: spool [--version] [--help] COMMAND [ARGS...]\n\n"
 		   "commands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(
+		    f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nSee 'spool help COMMAND' or spool(1).\n");
 }
 
@@ -156,8 +164,7 @@ main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage(NULL);
-	if (strcmp(argv[1], "--version") == 0 ||
-	    strcmp(argv[1], "-V") == 0) {
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("spool %s\n", SPOOL_VERSION);
 		return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 	}
