@@ -115,7 +115,7 @@ _spool_optarg() {
 			done
 		fi ;;
 	--from)
-		COMPREPLY=($(compgen -W "dead retry" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "dead retry dead,retry" -- "$cur")) ;;
 	--format)
 		COMPREPLY=($(compgen -W "tar pax cpio zip 7zip" -- "$cur")) ;;
 	--compress)

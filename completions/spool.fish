@@ -49,8 +49,17 @@ function __spool_ids
     set -l state
     if test "$words[2]" = kick
         set state dead
-        if contains -- --from=retry $words; or contains -- retry $words
-            set state retry
+        # The states --from names.
+        set -l i 3
+        while test $i -le (count $words)
+            switch $words[$i]
+                case '--from=*'
+                    set state (string replace -- --from= '' $words[$i])
+                case --from
+                    set -l j (math $i + 1)
+                    test $j -le (count $words); and set state $words[$j]
+            end
+            set i (math $i + 1)
         end
     end
     if test -n "$state"
@@ -159,7 +168,7 @@ complete -c spool -n '__fish_seen_subcommand_from run; and contains -- -- (comma
 # stat
 complete -c spool -n '__fish_seen_subcommand_from stat' -l json -d 'JSON output'
 complete -c spool -n '__fish_seen_subcommand_from stat' -l prometheus -d 'Prometheus text output'
-complete -c spool -n '__fish_seen_subcommand_from stat' -l watch -d 'Redraw every SECS seconds (--watch=SECS)'
+complete -c spool -n '__fish_seen_subcommand_from stat' -l watch -d 'Redraw every DUR, 2s by default (--watch=DUR)'
 complete -c spool -n '__fish_seen_subcommand_from stat' -l ages -d 'Age histogram of waiting messages'
 
 # list
@@ -172,7 +181,7 @@ complete -c spool -n '__fish_seen_subcommand_from list' -s n -l limit -x -d 'At 
 complete -c spool -n '__fish_seen_subcommand_from show' -l body -d 'Print the payload'
 complete -c spool -n '__fish_seen_subcommand_from show' -l json -d 'JSON output'
 complete -c spool -n '__fish_seen_subcommand_from kick' -s a -l all -d 'Every message'
-complete -c spool -n '__fish_seen_subcommand_from kick' -l from -x -a 'dead retry' -d 'The state to kick from'
+complete -c spool -n '__fish_seen_subcommand_from kick' -l from -x -a 'dead retry dead,retry' -d 'The states to kick from'
 complete -c spool -n '__fish_seen_subcommand_from kick' -s q -l quiet -d 'Print nothing'
 complete -c spool -n '__fish_seen_subcommand_from purge' -s s -l state -x -a 'new cur retry dead' -d 'Every message in these states'
 complete -c spool -n '__fish_seen_subcommand_from purge' -l older-than -x -d "Only messages older than: $dur"

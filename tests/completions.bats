@@ -227,6 +227,8 @@ lines_within() {
 	spool nack "$tok" --delay 1h
 	bash_complete spool kick q --from retry ""
 	reply_is "$b"
+	bash_complete spool kick q --from=dead,retry ""
+	reply_is "$a" "$b"
 }
 
 @test "bash: ack, nack and touch complete the tokens of claimed messages" {
