@@ -78,6 +78,9 @@ struct spool {
 	int housekept;             /* tmp/ swept by this handle already */
 	struct claim_cache *cache; /* NULL until the first claim */
 	unsigned long claims;      /* spool_claim() calls on this handle */
+	int entfd;                 /* the last leaf spool_open_entry used */
+	enum spool_state entstate;
+	char entbucket[24];
 	int rootfd;
 	int dirfd[SPOOL_NSTATES]; /* new cur retry dead */
 	int tmpfd;

@@ -261,7 +261,7 @@ spool_open(const char *path, unsigned flags)
 	open_err[0] = '\0';
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return open_fail(NULL, errno, "%s%s", "");
-	q->rootfd = q->tmpfd = q->infofd = q->inotifyfd = -1;
+	q->rootfd = q->tmpfd = q->infofd = q->inotifyfd = q->entfd = -1;
 	for (i = 0; i < SPOOL_NSTATES; i++)
 		q->dirfd[i] = -1;
 	q->flags = flags;
@@ -344,6 +344,8 @@ reopen(struct spool *q)
 	fresh->inotifyfd = tmp.inotifyfd;
 	fresh->cache = q->cache;
 	q->cache = NULL;
+	fresh->entfd = q->entfd;
+	q->entfd = -1;
 	spool_close(fresh);
 	return 0;
 }
@@ -369,6 +371,8 @@ spool_close(struct spool *q)
 	if (q->cache != NULL && q->cache->lfd != -1)
 		close(q->cache->lfd);
 	free(q->cache);
+	if (q->entfd != -1)
+		close(q->entfd);
 	free(q->path);
 	free(q->abspath);
 	free(q);
