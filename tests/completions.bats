@@ -164,7 +164,7 @@ lines_within() {
 	bash_complete spool export q --state new,re
 	reply_is new,retry
 	bash_complete spool kick q --from ""
-	reply_is dead retry
+	reply_is dead retry dead,retry
 	bash_complete spool export q --format ""
 	reply_is tar pax cpio zip 7zip
 	bash_complete spool export q --compress=z
