@@ -25,6 +25,8 @@
 
 /* Bytes of a job's stderr (or, with --capture, output) kept for a reason. */
 #define TAIL_SIZE 4096
+/* The most of a reason that spool_nack() keeps (it keeps the last bytes). */
+#define REASON_MAX 4096
 
 /* What became of one message. */
 enum outcome {

@@ -29,16 +29,6 @@
 
 extern char **environ;
 
-/*
- * Handing a claim back on a stop should not spend its attempt (nor send
- * a last attempt to dead/): done where the library can.
- */
-#ifdef SPOOL_NACK_RELEASE
-#define RELEASE SPOOL_NACK_RELEASE
-#else
-#define RELEASE 0u
-#endif
-
 /* The environment variables run sets; inherited values are dropped. */
 static const char *const ourvars[] = {
     "SPOOL_ID=",
@@ -478,7 +468,7 @@ settle(struct runner *r, struct job *j, size_t i, enum outcome out,
 		op = "nack";
 		rc = spool_nack(r->q, tok, out == OUT_RETURNED ? 0 : -1,
 		    out == OUT_DEAD       ? SPOOL_NACK_DEAD
-		    : out == OUT_RETURNED ? RELEASE
+		    : out == OUT_RETURNED ? SPOOL_NACK_RELEASE
 					  : 0,
 		    reason);
 	}
@@ -508,28 +498,34 @@ settle(struct runner *r, struct job *j, size_t i, enum outcome out,
 }
 
 /*
- * Settles every claim of J with one outcome.  REASON is built from
- * STATUS, the run time and the tail of the job's output.
+ * Settles every claim of J with one outcome.  The reason is STATUS, the
+ * run time and as much of the tail of the job's output as fits, with
+ * the status first, in the REASON_MAX bytes the library keeps.
  */
 void
 job_settle(struct runner *r, struct job *j, enum outcome out,
     const char *status, int64_t us)
 {
-	char tail[TAIL_SIZE + 1], dur[32], *reason = NULL;
-	size_t i;
+	char tail[TAIL_SIZE + 1], dur[32], head[256], *t, *reason = NULL;
+	size_t i, n, room;
 
 	fmt_dur(us, dur, sizeof(dur));
 	if (out != OUT_OK) {
-		tail_get(j, tail);
-		if (asprintf(&reason, "%s%s, ran %s%s%s%s",
-			out == OUT_RETURNED ? "returned: runner stopping, "
-					    : "",
-			status, dur,
-			tail[0] != '\0'
-			    ? (r->capture ? ", output: " : ", stderr: ")
-			    : "",
-			tail[0] != '\0' && j->outbytes > TAIL_SIZE ? "..." : "",
-			tail) == -1)
+		n = tail_get(j, tail);
+		snprintf(head, sizeof(head), "%s%s, ran %s%s",
+		    out == OUT_RETURNED ? "returned: runner stopping, " : "",
+		    status, dur,
+		    n == 0       ? ""
+		    : r->capture ? ", output: "
+				 : ", stderr: ");
+		room = REASON_MAX - strlen(head) - 3;
+		t = tail;
+		if (n > room)
+			t += n - room;
+		if (asprintf(&reason, "%s%s%s", head,
+			n > 0 && (t != tail || j->outbytes > TAIL_SIZE) ? "..."
+									: "",
+			t) == -1)
 			reason = NULL;
 	}
 	for (i = 0; i < j->nmsg; i++)
