@@ -644,12 +644,16 @@ cmd_run(int argc, char **argv)
 	for (st = 1; st < r.ncmd; st++)
 		if (strstr(r.cmd[st], "{}") != NULL)
 			r.has_braces = 1;
-	if ((st = setup(&r)) != 0 || (st = loop(&r)) != 0) {
+	if ((st = setup(&r)) != 0) {
 		teardown(&r);
 		return st;
 	}
+	st = loop(&r);
+	settle_pending(&r);
 	status_draw(&r, mono_ms(), 1);
 	teardown(&r);
+	if (st != 0)
+		return st;
 	if (r.stopping) {
 		/* Die of the signal that stopped us, as a shell expects. */
 		fflush(stdout);

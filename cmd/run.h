@@ -56,6 +56,16 @@ struct job {
 	int stale;            /* a heartbeat found the claim gone */
 };
 
+/* A claim whose ack or nack failed, to be tried again before exit. */
+struct pending {
+	struct spool_msg *msg;
+	char *token;
+	enum outcome out;
+	char *status, *reason;
+	int64_t us;
+	struct pending *next;
+};
+
 struct runner {
 	/* Options. */
 	const char *qname; /* QUEUE as given, for messages */
@@ -97,13 +107,14 @@ struct runner {
 	/* State. */
 	uint64_t claimed; /* messages claimed so far */
 	uint64_t nok, nfailed, nreturned;
-	int maybedue;      /* a claim may find work */
-	int64_t nextstart; /* --rate: earliest next start, monotonic us */
-	int stopping;      /* 0; 1 after a signal; 2 after a second */
-	int stopsig;       /* the first stop signal */
-	int64_t stopterm;  /* when to TERM the jobs, monotonic ms */
-	int64_t stopkill;  /* when to KILL them */
-	int status;        /* error exit status (EX_IOERR...), or 0 */
+	int maybedue;            /* a claim may find work */
+	int64_t nextstart;       /* --rate: earliest next start, monotonic us */
+	int stopping;            /* 0; 1 after a signal; 2 after a second */
+	int stopsig;             /* the first stop signal */
+	int64_t stopterm;        /* when to TERM the jobs, monotonic ms */
+	int64_t stopkill;        /* when to KILL them */
+	int status;              /* error exit status (EX_IOERR...), or 0 */
+	struct pending *pending; /* claims to settle again before exit */
 
 	/* Status line, when stderr is a terminal. */
 	int tty, color;
@@ -130,11 +141,12 @@ void job_timers(struct runner *, struct job *, int64_t now);
 void job_reap(struct runner *);
 void job_settle(struct runner *, struct job *, enum outcome, const char *status,
     int64_t us);
+void settle_pending(struct runner *);
 void job_free(struct job *);
 
 /* run_log.c: per-message log lines, JSON lines and the status line. */
-void log_outcome(struct runner *, struct job *, size_t i, enum outcome,
-    const char *status, int64_t ms);
+void log_outcome(struct runner *, const struct spool_msg *, enum outcome,
+    const char *status, int64_t us);
 void log_output(struct runner *, const char *buf, size_t len);
 void status_draw(struct runner *, int64_t now, int final);
 void status_clear(struct runner *);

@@ -80,7 +80,9 @@ job_setup(struct runner *r)
 	}
 	r->env[r->envbase++] = r->qvar;
 
-	if ((r->nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+	/* A batch's stdin; one descriptor fewer for the rest. */
+	if (r->batch &&
+	    (r->nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	sigemptyset(&none);
 	sigemptyset(&def);
@@ -448,40 +450,34 @@ decide(struct runner *r, struct job *j, int st)
 	return OUT_RETRY;
 }
 
+/* Acks or nacks one claim as OUT says; the library's result. */
+static int
+settle_call(
+    struct runner *r, const char *tok, enum outcome out, const char *reason)
+{
+	if (out == OUT_OK)
+		return spool_ack(r->q, tok);
+	return spool_nack(r->q, tok, out == OUT_RETURNED ? 0 : -1,
+	    out == OUT_DEAD       ? SPOOL_NACK_DEAD
+	    : out == OUT_RETURNED ? SPOOL_NACK_RELEASE
+				  : 0,
+	    reason);
+}
+
 /*
- * Settles claim I of J with OUT and logs it.  Stale and failed settling
- * is reported; a library failure stops the runner's claiming.
+ * Counts and logs a claim settled with result RC, and frees M: an acked
+ * file's last close goes to the closer thread.
  */
 static void
-settle(struct runner *r, struct job *j, size_t i, enum outcome out,
-    const char *status, const char *reason, int64_t us)
+finish(struct runner *r, struct spool_msg *m, int rc, enum outcome out,
+    const char *status, int64_t us)
 {
-	const char *tok = j->tokens[i], *op = "ack";
-	int rc;
-
-	if (tok == NULL) {
-		rc = -1;
-		errno = ENOMEM;
-	} else if (out == OUT_OK)
-		rc = spool_ack(r->q, tok);
-	else {
-		op = "nack";
-		rc = spool_nack(r->q, tok, out == OUT_RETURNED ? 0 : -1,
-		    out == OUT_DEAD       ? SPOOL_NACK_DEAD
-		    : out == OUT_RETURNED ? SPOOL_NACK_RELEASE
-					  : 0,
-		    reason);
-	}
 	if (rc == SPOOL_STALE)
 		out = OUT_STALE;
-	else if (rc == -1) {
-		errmsg(r, "%s: %s: %s", spool_msg_id(j->msgs[i]), op,
-		    tok == NULL ? strerror(errno) : spool_error(r->q));
-		if (r->status == 0)
-			r->status = exit_for_errno(errno);
+	else if (rc == -1)
 		out = OUT_ERROR;
-	} else if (out == OUT_RETRY && spool_msg_attempt(j->msgs[i]) >=
-					   spool_config(r->q)->max_attempts)
+	else if (out == OUT_RETRY &&
+		 spool_msg_attempt(m) >= spool_config(r->q)->max_attempts)
 		out = OUT_DEAD; /* the library sends a last attempt to dead/ */
 	if (out == OUT_OK)
 		r->nok++;
@@ -489,11 +485,97 @@ settle(struct runner *r, struct job *j, size_t i, enum outcome out,
 		r->nreturned++;
 	else
 		r->nfailed++;
-	log_outcome(r, j, i, out, status, us);
-	if (out == OUT_OK) {
-		/* Unlinked: its last close frees the blocks, elsewhere. */
-		closer_free(j->msgs[i]);
-		j->msgs[i] = NULL;
+	log_outcome(r, m, out, status, us);
+	if (out == OUT_OK)
+		closer_free(m);
+	else
+		spool_msg_free(m);
+}
+
+/*
+ * Keeps a claim whose settling failed, to try once more when every job
+ * is done: a failure for want of descriptors or memory passes once the
+ * jobs have let theirs go.  Takes M and TOK.  Returns 0, or -1.
+ */
+static int
+defer(struct runner *r, struct spool_msg *m, char *tok, enum outcome out,
+    const char *status, const char *reason, int64_t us)
+{
+	struct pending *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->status = strdup(status)) == NULL ||
+	    (p->reason = strdup(reason)) == NULL) {
+		if (p != NULL)
+			free(p->status);
+		free(p);
+		return -1;
+	}
+	p->msg = m;
+	p->token = tok;
+	p->out = out;
+	p->us = us;
+	p->next = r->pending;
+	r->pending = p;
+	return 0;
+}
+
+/*
+ * Settles claim I of J with OUT.  A library failure is reported, stops
+ * the runner's claiming, and leaves the claim for settle_pending().
+ */
+static void
+settle(struct runner *r, struct job *j, size_t i, enum outcome out,
+    const char *status, const char *reason, int64_t us)
+{
+	struct spool_msg *m = j->msgs[i];
+	int rc;
+
+	if (j->tokens[i] == NULL) {
+		errno = ENOMEM;
+		rc = -1;
+	} else
+		rc = settle_call(r, j->tokens[i], out, reason);
+	if (rc == -1) {
+		errmsg(r, "%s: %s: %s", spool_msg_id(m),
+		    out == OUT_OK ? "ack" : "nack",
+		    j->tokens[i] == NULL ? strerror(errno) : spool_error(r->q));
+		if (r->status == 0)
+			r->status = exit_for_errno(errno);
+		if (j->tokens[i] != NULL &&
+		    defer(r, m, j->tokens[i], out, status, reason, us) == 0) {
+			j->msgs[i] = NULL;
+			j->tokens[i] = NULL;
+			return;
+		}
+	}
+	j->msgs[i] = NULL;
+	finish(r, m, rc, out, status, us);
+}
+
+/*
+ * Tries once more to settle the claims whose settling failed; what
+ * still fails is left to its lease, which returns it to the queue.
+ */
+void
+settle_pending(struct runner *r)
+{
+	struct pending *p;
+	int rc;
+
+	while ((p = r->pending) != NULL) {
+		r->pending = p->next;
+		rc = settle_call(r, p->token, p->out, p->reason);
+		if (rc == -1)
+			errmsg(r, "%s: %s: %s; left to its lease",
+			    spool_msg_id(p->msg),
+			    p->out == OUT_OK ? "ack" : "nack",
+			    spool_error(r->q));
+		finish(r, p->msg, rc, p->out, p->status, p->us);
+		free(p->token);
+		free(p->status);
+		free(p->reason);
+		free(p);
 	}
 }
 

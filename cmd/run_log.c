@@ -110,12 +110,12 @@ json_str(char *buf, size_t size, const char *s)
 }
 
 void
-log_outcome(struct runner *r, struct job *j, size_t i, enum outcome out,
+log_outcome(struct runner *r, const struct spool_msg *m, enum outcome out,
     const char *status, int64_t us)
 {
 	char line[512], when[40], st[256];
-	const char *id = spool_msg_id(j->msgs[i]);
-	unsigned att = spool_msg_attempt(j->msgs[i]);
+	const char *id = spool_msg_id(m);
+	unsigned att = spool_msg_attempt(m);
 	int n;
 
 	if (r->quiet || (r->tty && !r->json && out == OUT_OK))
