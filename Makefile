@@ -36,6 +36,9 @@ SOFILE := libspool.so.$(VERSION)
 # dependency check is seen by the same make run.
 ARCHIVE_CFLAGS = $(shell $(PKG_CONFIG) --cflags libarchive 2>/dev/null)
 ARCHIVE_LIBS = $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null)
+# libarchive is opened with dlopen() by export and import only (see
+# lib/archive_dl.h): linking it would cost every command its start-up.
+DL_LIBS = -ldl -lpthread
 
 STD_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra
 ifeq ($(SANITIZE),1)
@@ -93,7 +96,7 @@ $(OUT)spool: $(CMD_OBJ) $(OUT)libspool.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(OPT_CFLAGS) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(LDFLAGS) \
 	    $(HARDEN_LDFLAGS) -o $(TMP) $(CMD_OBJ) $(OUT)libspool.a \
-	    $(ARCHIVE_LIBS) && mv -f $(TMP) $@
+	    $(DL_LIBS) && mv -f $(TMP) $@
 
 $(OUT)libspool.a: $(LIB_OBJ)
 	$(call say,AR,$@)
@@ -109,7 +112,7 @@ $(SOFILE): $(PIC_OBJ) $(B)/libspool.ver
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(OPT_CFLAGS) $(CFLAGS) -shared -Wl,-soname,$(SONAME) \
 	    -Wl,--version-script=$(B)/libspool.ver -Wl,-z,defs $(LDFLAGS) \
-	    $(HARDEN_LDFLAGS) -o $(TMP) $(PIC_OBJ) $(ARCHIVE_LIBS) && \
+	    $(HARDEN_LDFLAGS) -o $(TMP) $(PIC_OBJ) $(DL_LIBS) && \
 	    mv -f $(TMP) $@
 	$(Q)ln -sf $(SOFILE) $(SONAME) && ln -sf $(SOFILE) libspool.so
 
@@ -133,7 +136,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(OUT)libspool.a | deps-build
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -fPIE -pie \
 	    $(LDFLAGS) $(HARDEN_LDFLAGS) -o $(TMP) $< $(OUT)libspool.a \
-	    $(ARCHIVE_LIBS) && mv -f $(TMP) $@
+	    $(DL_LIBS) && mv -f $(TMP) $@
 
 # The ASan+UBSan tree in build-asan/: spool, libspool.a, unit tests.
 asan:
@@ -151,9 +154,9 @@ includedir=$(patsubst $(PREFIX)%,$${prefix}%,$(INCLUDEDIR))
 Name: libspool
 Description: durable at-least-once message queue in a directory
 Version: $(VERSION)
-Requires.private: libarchive
 Cflags: -I$${includedir}
 Libs: -L$${libdir} -lspool
+Libs.private: -ldl -lpthread
 endef
 export PC_TEMPLATE
 

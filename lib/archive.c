@@ -22,16 +22,16 @@
  */
 #include <sys/stat.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "archive_dl.h"
 #include "internal.h"
 
 #define HEADER_NAME "spool-header"
@@ -267,7 +267,8 @@ struct exporter {
 	int bfd, bstate; /* the bucket last opened */
 	char bucket[24];
 	int64_t ino;
-	int outfd, regular;    /* the archive's descriptor; a regular file? */
+	int outfd, regular; /* the archive's descriptor; a regular file? */
+	int cancelled;
 	off_t written, synced; /* bytes written; handed to writeback */
 };
 
@@ -775,6 +776,16 @@ exporter_free(struct exporter *x)
 	free(x->buf);
 }
 
+/* Whether the progress callback asked to stop; it stays asked. */
+static int
+is_cancelled(struct exporter *x)
+{
+	if (!x->cancelled && x->o->progress != NULL &&
+	    x->o->progress(x->o->progress_arg, x->r->messages, x->r->bytes))
+		x->cancelled = 1;
+	return x->cancelled;
+}
+
 /*
  * Our own writer, unlike archive_write_open_fd(): a signal that
  * interrupts a write to a stalled pipe can stop the export, and a file's
@@ -787,17 +798,18 @@ out_write(struct archive *a, void *arg, const void *buf, size_t len)
 	struct exporter *x = arg;
 	ssize_t n;
 
-	while ((n = write(x->outfd, buf, len)) == -1) {
+	/*
+	 * Asked before each write too: a signal that comes after part of
+	 * a write is done makes it return short, not EINTR.
+	 */
+	while (!is_cancelled(x) && (n = write(x->outfd, buf, len)) == -1)
 		if (errno != EINTR) {
 			archive_set_error(a, errno, "%s", strerror(errno));
 			return -1;
 		}
-		if (x->o->progress != NULL &&
-		    x->o->progress(
-			x->o->progress_arg, x->r->messages, x->r->bytes)) {
-			archive_set_error(a, ECANCELED, "interrupted");
-			return -1;
-		}
+	if (x->cancelled) {
+		archive_set_error(a, ECANCELED, "interrupted");
+		return -1;
 	}
 	x->written += n;
 	if (x->regular && !(x->q->flags & SPOOL_NOSYNC) &&
@@ -821,6 +833,10 @@ export_write(struct exporter *x, int fd)
 	for (s = 0; s < SPOOL_NSTATES; s++)
 		x->r->count[s] = 0;
 	x->start_ms = now_ms();
+	if (archive_load(q->err, sizeof(q->err)) == -1) {
+		errno = ENOSYS;
+		return -1;
+	}
 	if ((x->buf = malloc(IOBUF_SIZE)) == NULL ||
 	    (x->ent = archive_entry_new()) == NULL ||
 	    (x->a = archive_write_new()) == NULL)
@@ -1017,7 +1033,7 @@ struct spool_import {
 	struct archive *a;
 	struct archive_entry *ent; /* the current entry, owned by A */
 	int have_entry;            /* ENT read but not yet handled */
-	int fd, seekable;
+	int fd, seekable, cancelled;
 	char *data; /* entry data; BUF is libarchive's input */
 	struct spool_import_opts o;
 	struct spool_config cfg;
@@ -1070,8 +1086,35 @@ readerr(struct spool_import *m, const char *what)
 static int
 cancelled(struct spool_import *m)
 {
-	return m->o.progress != NULL && m->o.progress(m->o.progress_arg,
-					    m->done_msgs, m->done_bytes) != 0;
+	if (!m->cancelled && m->o.progress != NULL &&
+	    m->o.progress(m->o.progress_arg, m->done_msgs, m->done_bytes) != 0)
+		m->cancelled = 1;
+	return m->cancelled;
+}
+
+static int batch_commit(struct spool_import *);
+
+/*
+ * Messages wait in tmp/ for their group commit.  When the input goes
+ * quiet (a slow pipe, ssh), publishes what is complete instead of
+ * waiting for more: nothing waits much longer than BATCH_AGE_MS.
+ */
+static int
+flush_if_idle(struct spool_import *m)
+{
+	struct pollfd p;
+	int64_t wait;
+	int rc;
+
+	if (m->n == 0 || m->seekable)
+		return 0;
+	wait = BATCH_AGE_MS - (now_ms() - m->batch_ms);
+	p.fd = m->fd;
+	p.events = POLLIN;
+	rc = poll(&p, 1, wait > 0 ? (int)wait : 0);
+	if (rc == 0 || (rc == -1 && errno == EINTR))
+		return batch_commit(m);
+	return 0;
 }
 
 /*
@@ -1086,16 +1129,20 @@ in_read(struct archive *a, void *arg, const void **buf)
 	ssize_t n;
 
 	*buf = m->buf;
-	while ((n = read(m->fd, m->buf, IOBUF_SIZE)) == -1) {
+	if (flush_if_idle(m) == -1) {
+		archive_set_error(a, errno, "%s", m->err);
+		return -1;
+	}
+	/* Asked before each read too: a signal may cut a read short. */
+	while (!cancelled(m) && (n = read(m->fd, m->buf, IOBUF_SIZE)) == -1)
 		if (errno != EINTR) {
 			archive_set_error(
 			    a, errno, "read: %s", strerror(errno));
 			return -1;
 		}
-		if (cancelled(m)) {
-			archive_set_error(a, ECANCELED, "interrupted");
-			return -1;
-		}
+	if (m->cancelled) {
+		archive_set_error(a, ECANCELED, "interrupted");
+		return -1;
 	}
 	return n;
 }
@@ -1282,6 +1329,10 @@ spool_import_open(
 	int rc;
 
 	*errmsg = import_open_err;
+	if (archive_load(import_open_err, sizeof(import_open_err)) == -1) {
+		errno = ENOSYS;
+		return NULL;
+	}
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
 	    (m->buf = malloc(IOBUF_SIZE)) == NULL ||
 	    (m->data = malloc(IOBUF_SIZE)) == NULL ||

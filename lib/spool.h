@@ -29,7 +29,7 @@
 #define SPOOL_VERSION_MINOR 1
 #define SPOOL_VERSION_PATCH 0
 
-/* An ID is exactly SPOOL_ID_LEN characters of [0-9a-z]. */
+/* An ID is SPOOL_ID_LEN characters: a digit, then lowercase hex. */
 #define SPOOL_ID_LEN 31
 #define SPOOL_ID_SIZE (SPOOL_ID_LEN + 1)
 /* A message file's name, and so a token's last component, fits in this. */
