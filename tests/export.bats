@@ -360,3 +360,30 @@ magic() {
 	kill -TERM $runner
 	wait $runner || true
 }
+
+@test "a signal stops an export: no FILE.tmp left, dies of the signal" {
+	require_cmd strace
+	for i in $(seq 1 300); do echo "message $i"; done | spool push q -l >/dev/null
+	# TERM arrives at the archive's second write.
+	run -143 strace -f -qq -o /dev/null \
+	    -e inject=write:signal=TERM:when=2 spool export q -o out.tar
+	[ ! -e out.tar ] && [ ! -e out.tar.tmp ]
+	[ "$(count_state q new)" = 300 ]
+}
+
+@test "a signal stops an export stalled on a full pipe" {
+	for i in $(seq 1 300); do echo "message $i"; done | spool push q -l >/dev/null
+	mkfifo out
+	exec 4<>out # a reader that never reads: the pipe fills
+	spool export q -o - --move >out 3>&- 4>&- &
+	pid=$!
+	wait_for "[ \$(ls /proc/$pid/fd 2>/dev/null | wc -l) -gt 3 ]"
+	sleep 0.5
+	kill -TERM $pid
+	SECONDS=0
+	run -143 wait $pid
+	((SECONDS < 5))
+	exec 4>&-
+	# --move deleted nothing: the archive never completed.
+	[ "$(count_state q new)" = 300 ]
+}

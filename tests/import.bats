@@ -420,3 +420,28 @@ make_bomb() {
 	run -0 --separate-stderr spool import r -i a.tar
 	[ -z "$stderr" ]
 }
+
+@test "a signal stops an import stalled on its input: complete messages kept" {
+	spool init q
+	for i in $(seq 1 200); do echo "message $i"; done | spool push q -l >/dev/null
+	spool export q -o a.tar
+	mkfifo in
+	# Half the archive, then silence.
+	{ head -c $(($(stat -c %s a.tar) / 2)) a.tar; sleep 20; } >in 3>&- &
+	feeder=$!
+	spool import r <in 3>&- &
+	pid=$!
+	wait_for "[ -d '$SPOOL_DIR/r/new' ] && [ \$(find '$SPOOL_DIR/r/new' -type f | wc -l) -gt 0 ]"
+	kill -TERM $pid
+	SECONDS=0
+	run -143 wait $pid
+	((SECONDS < 5))
+	kill $feeder
+	n=$(count_state r new)
+	((n > 0 && n < 200))
+	[ -z "$(ls "$SPOOL_DIR/r/tmp")" ]
+	# Each one whole: the same bytes as in q.
+	for f in $(find "$SPOOL_DIR/r/new" -type f); do
+		cmp "$f" "$(find "$SPOOL_DIR/q/new" -name "${f##*/}")"
+	done
+}
