@@ -346,9 +346,9 @@ chatty() {
 }
 
 @test "-j MIN:MAX adds jobs while a backlog waits and never exceeds MAX" {
-	for i in $(seq 24); do spool push q -m "$i"; done
+	seq 16 | spool push q -l >/dev/null
 	run -0 timeout 30 spool run q -j 1:3 --quiet -- sh -c '
-	    touch "run.$SPOOL_ID"; ls | grep -c "^run\." >>seen; sleep 0.15; rm "run.$SPOOL_ID"'
+	    touch "run.$SPOOL_ID"; ls | grep -c "^run\." >>seen; sleep 0.1; rm "run.$SPOOL_ID"'
 	[ "$(count_all)" = 0 ]
 	max=$(sort -n seen | tail -1)
 	[ "$max" = 3 ]
@@ -381,7 +381,7 @@ chatty() {
 }
 
 @test "--rate caps how fast jobs start" {
-	for i in $(seq 6); do spool push q -m "$i"; done
+	seq 6 | spool push q -l >/dev/null
 	t0=$(ms)
 	run -0 spool run q --rate 10/s -j 4 --quiet -- true
 	t=$(($(ms) - t0))
@@ -390,18 +390,23 @@ chatty() {
 	[ "$(count_all)" = 0 ]
 	spool push q -m 1 -m 2
 	t0=$(ms)
-	run -0 spool run q --rate 120/m --quiet -- true
-	[ $(($(ms) - t0)) -ge 480 ]
+	run -0 spool run q --rate 240/m --quiet -- true
+	[ $(($(ms) - t0)) -ge 240 ]
 }
 
 @test "a heartbeat keeps a long job's lease: gc does not reclaim it" {
 	id=$(spool push q -m long)
 	start_runner q --lease 1s -- sh -c 'echo run >>ran; sleep 3'
 	wait_for '[ -f ran ]'
+	# The claim's deadline (the .l field of its name) is --lease away.
+	d0=$(find "$SPOOL_DIR/q/cur" -type f -printf '%f\n' | sed 's/.*\.l//')
+	[ $((d0 - $(ms))) -le 1100 ]
 	# Past lease and skew without a heartbeat, the claim would be gone.
 	sleep 2.5
 	run -0 spool gc q
 	[ "$(count_state q cur)" = 1 ]
+	d1=$(find "$SPOOL_DIR/q/cur" -type f -printf '%f\n' | sed 's/.*\.l//')
+	[ "$d1" -gt $((d0 + 1500)) ]
 	wait_runner 10
 	[ "$RC" = 0 ]
 	[ "$(wc -l <ran)" = 1 ]
@@ -468,6 +473,25 @@ chatty() {
 	[ "$(count_state q cur)" = 0 ]
 	run -0 spool run q --quiet -- true
 	[ "$(count_all)" = 0 ]
+}
+
+@test "Ctrl-C reaches the runner, not its jobs: they finish and nothing stays leased" {
+	require_cmd setsid
+	for i in $(seq 4); do spool push q -m "$i"; done
+	# In a session of its own, the runner leads the foreground group a
+	# terminal would send SIGINT to; each job has a group of its own.
+	setsid spool run q -j 2 --grace 10s -- \
+	    sh -c 'trap "echo hit >>ints; exit 1" INT; touch "run.$SPOOL_ID"; sleep 0.5' \
+	    >runner.out 2>runner.err 3>&- &
+	RUNNER=$!
+	wait_for '[ $(ls | grep -c "^run\.") -ge 2 ]'
+	kill -INT -- "-$RUNNER"
+	wait_runner 10
+	[ "$RC" = 130 ]
+	[ ! -e ints ]
+	[ "$(count_state q cur)" = 0 ]
+	[ "$(grep -c ' ok ' runner.err)" = 2 ]
+	[ "$(count_state q new)" = 2 ]
 }
 
 @test "SIGKILL of the runner loses nothing: its claims come back after one lease" {
