@@ -71,6 +71,9 @@ bench_setup() {
 	: >"$BENCH_RAW"
 	: >"$BENCH_DESC"
 	REP=0
+	# Stopped by a time limit: keep what was measured.
+	trap 'bench_note "$BENCH_NAME: stopped; summarising what was measured"
+	    bench_summary; exit 124' TERM INT
 }
 
 # True when the built spool exists and runs.
@@ -87,7 +90,7 @@ build_claim() {
 	[ -f "$lib" ] || return 1
 	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 \
 	    -I"$BENCH_TOP/lib" -o "$CLAIM.tmp$$" "$BENCH_HERE/claim.c" \
-	    "$lib" $(pkg-config --libs libarchive 2>/dev/null) \
+	    "$lib" $(pkg-config --libs libarchive 2>/dev/null) -ldl -lpthread \
 	    2>"$BENCH_WORK/claim.err" && mv "$CLAIM.tmp$$" "$CLAIM" && return 0
 	bench_note "$BENCH_NAME: cannot build claim.c: $(head -3 "$BENCH_WORK/claim.err")"
 	return 1
