@@ -573,6 +573,43 @@ fail:
 }
 
 /*
+ * A leased message renamed in place since cur/ was listed (each touch
+ * moves its deadline, so its name): cur/ is small, bounded by the
+ * consumers, so look for its ID there again at once rather than a whole
+ * pass later, when it may have been renamed again.
+ */
+static int
+open_relocated(struct exporter *x, const struct spool_entry *e, struct stat *st)
+{
+	struct spool_entry now;
+	struct names n;
+	size_t i;
+	int tries, fd = -1, err = ENOENT;
+
+	for (tries = 0; tries < 4 && fd == -1; tries++) {
+		if (list_dir(x->q->dirfd[SPOOL_CUR], &n) == -1)
+			return -1;
+		for (i = 0; i < n.n; i++)
+			if (strncmp(n.v[i], e->id, SPOOL_ID_LEN) == 0 &&
+			    parse_name_kind(n.v[i], &now) == 'l')
+				break;
+		if (i == n.n) {
+			names_free(&n);
+			break; /* gone from cur/: the next pass looks */
+		}
+		now.state = SPOOL_CUR;
+		now.bucket[0] = '\0';
+		fd = open_message(x, &now, st);
+		err = errno;
+		names_free(&n);
+		if (fd == -1 && err != ENOENT && err != EBUSY)
+			break;
+	}
+	errno = err;
+	return fd;
+}
+
+/*
  * Archives E unless its ID is already in.  A file gone before we could
  * open it moved; the next pass looks for it where it went.
  */
@@ -595,7 +632,10 @@ export_one(struct exporter *x, const struct spool_entry *e)
 	} else
 		snprintf(name, sizeof(name), "%s", e->name);
 	snprintf(path, sizeof(path), "%s/%s", spool_state_name(as), name);
-	if ((fd = open_message(x, e, &st)) == -1) {
+	if ((fd = open_message(x, e, &st)) == -1 &&
+	    (errno == ENOENT || errno == EBUSY) && e->state == SPOOL_CUR)
+		fd = open_relocated(x, e, &st);
+	if (fd == -1) {
 		if (errno == ENOENT || errno == EBUSY) {
 			/* Moved, or mid-move: the next pass finds it. */
 			x->vanished++;

@@ -387,3 +387,30 @@ magic() {
 	# --move deleted nothing: the archive never completed.
 	[ "$(count_state q new)" = 300 ]
 }
+
+# TESTING.md G6: leased messages renamed in place again and again (each
+# touch gives a new name in cur/) while directory reads are slowed: one
+# listing misses and repeats names, yet each ID is archived exactly once.
+@test "leases renamed in place during a slowed export: each ID exactly once" {
+	require_cmd strace bsdtar
+	spool init q --lease 10m
+	for i in $(seq 1 200); do echo "m$i"; done | spool push q -l | sort >pushed
+	spool pop q -n 100 >tokens
+	(
+		while [ ! -e stop ]; do
+			xargs -a tokens spool touch --lease 10m >/dev/null ||
+			    exit 1
+			sleep 0.02
+		done
+	) 3>&- &
+	toucher=$!
+	run -0 strace -f -qq -o /dev/null -e inject=getdents64:delay_exit=20000 \
+	    spool export q -o out.tar
+	touch stop
+	wait $toucher
+	bsdtar -tf out.tar |
+	    sed -n 's,^\(new\|retry\|dead\)/\(.\{31\}\).*,\2,p' | sort >ids
+	[ -z "$(uniq -d ids)" ]
+	diff pushed ids
+	[ "$(grep -c '^retry/' <(bsdtar -tf out.tar))" = 100 ]
+}
