@@ -339,12 +339,9 @@ set_format(struct exporter *x)
 	}
 	if (rc != ARCHIVE_OK)
 		return archive_err(x, "compression");
-	/* A file, not a tape: no padding of the last block; large writes. */
-	if (f == SPOOL_FORMAT_TAR || f == SPOOL_FORMAT_PAX ||
-	    f == SPOOL_FORMAT_CPIO) {
-		archive_write_set_bytes_per_block(a, 1 << 16);
-		archive_write_set_bytes_in_last_block(a, 1);
-	}
+	/* A file, not a tape: large writes, no padding after the end. */
+	archive_write_set_bytes_per_block(a, 1 << 16);
+	archive_write_set_bytes_in_last_block(a, 1);
 	return 0;
 }
 
