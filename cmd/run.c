@@ -620,8 +620,6 @@ teardown(struct runner *r)
 	free(r->jobs);
 	free(r->env);
 	free(r->qvar);
-	if (r->attrok)
-		posix_spawnattr_destroy(&r->attr);
 	free(r->cmdpath);
 	if (r->q != NULL)
 		spool_close(r->q);

@@ -18,7 +18,6 @@
 #include <sys/types.h>
 
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 
 #include "cmd.h"
@@ -88,10 +87,8 @@ struct runner {
 	char **env;     /* the environment for jobs, with free slots */
 	size_t envbase; /* index of the first free slot */
 	char *qvar;     /* "SPOOL_QUEUE=...", one of env's entries */
-	posix_spawnattr_t attr;
-	int attrok; /* attr was initialised */
-	int nullfd; /* /dev/null, stdin for a batch */
-	int sigfd;  /* signalfd for CHLD, INT, TERM, HUP */
+	int nullfd;     /* /dev/null, stdin for a batch */
+	int sigfd;      /* signalfd for CHLD, INT, TERM, HUP */
 	sigset_t sigs;
 	sigset_t oldmask;
 	int wakefd;  /* --follow: the waiter says "wait over" */
