@@ -420,9 +420,10 @@ int spool_rates(struct spool *, const struct spool_sample *prev,
  * An archive holds, in this order: "spool-header" (the format version,
  * the tool version and the queue's config), one entry per message named
  * STATE/NAME (STATE new, retry or dead; NAME the message file's name;
- * leased messages are written as retry/, due at the export's start), and
- * "spool-manifest" (the count of messages per state), so that an import
- * can tell a complete archive from a cut one.  spool(5) has the details.
+ * leased messages are written as retry/, due at the export's start),
+ * each followed by "info/ID" when it has a history, and "spool-manifest"
+ * (the count of messages per state), so that an import can tell a
+ * complete archive from a cut one.  spool(5) has the details.
  */
 enum spool_format {
 	SPOOL_FORMAT_TAR = 1, /* POSIX ustar, pax headers only when needed */
@@ -451,8 +452,10 @@ int spool_compress_parse(const char *);
 int spool_format_guess(const char *filename, int *format, int *compress);
 
 /*
- * Called after each message with the totals so far.  Returning non-zero
- * stops the export or import, which then fails with ECANCELED.
+ * Called after each message with the totals so far, and before each
+ * read or write of the archive.  Returning non-zero (say, once a signal
+ * was caught) stops the export or import, which then fails with
+ * ECANCELED; the call must stay cheap.
  */
 typedef int spool_progress_fn(void *arg, uint64_t messages, uint64_t bytes);
 
@@ -477,8 +480,9 @@ struct spool_export_report {
  * Writes the messages in OPTS->states to an archive on FD, which stays
  * open.  A live queue is scanned until a pass finds nothing it missed
  * before, so that a message present for the whole export is in the
- * archive exactly once, whatever moves meanwhile; memory grows by about
- * 32 bytes per message for that.  With SPOOL_EXPORT_MOVE, once the
+ * archive exactly once, whatever moves meanwhile; for that it keeps the
+ * IDs it wrote, at most about 70 bytes per message (measured: 64 at
+ * 100,000).  With SPOOL_EXPORT_MOVE, once the
  * archive is closed, each message still where it was archived is
  * deleted; leased ones and ones that moved meanwhile are kept.  Fills R
  * (may be NULL).  Returns 0 or -1.
