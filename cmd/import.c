@@ -8,6 +8,8 @@
  * exit status: 0 only when every message was imported or already there
  * and the manifest's counts match what the archive held.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -163,12 +165,15 @@ open_or_create(
     const struct import_args *a, const struct spool_config *cfg, int *status)
 {
 	struct spool *q;
+	struct stat st;
 	char *path;
 
 	if ((path = spool_resolve(a->queue)) == NULL)
 		return open_queue(a->queue, 0, status); /* reports */
 	q = spool_open(path, 0);
-	if (q == NULL && errno == ENOENT) {
+	/* Only a missing queue is made: a broken one is for spool init. */
+	if (q == NULL && errno == ENOENT && lstat(path, &st) == -1 &&
+	    errno == ENOENT) {
 		if (spool_init(path, cfg,
 			SPOOL_SET_MAX_ATTEMPTS | SPOOL_SET_LEASE |
 			    SPOOL_SET_BACKOFF,

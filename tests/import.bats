@@ -445,3 +445,15 @@ make_bomb() {
 		cmp "$f" "$(find "$SPOOL_DIR/q/new" -name "${f##*/}")"
 	done
 }
+
+@test "a broken queue is reported (exit 4), never repaired by import" {
+	three
+	spool init r
+	rmdir "$SPOOL_DIR/r/new"
+	run -4 --separate-stderr spool import r -i a.tar
+	[[ "$stderr" == *"new/ is missing"* ]]
+	[ ! -e "$SPOOL_DIR/r/new" ]
+	echo not a queue >"$SPOOL_DIR/f"
+	run -4 spool import f -i a.tar
+	[ "$(cat "$SPOOL_DIR/f")" = "not a queue" ]
+}
