@@ -637,8 +637,13 @@ export_one(struct exporter *x, const struct spool_entry *e)
 		fd = open_relocated(x, e, &st);
 	if (fd == -1) {
 		if (errno == ENOENT || errno == EBUSY) {
-			/* Moved, or mid-move: the next pass finds it. */
-			x->vanished++;
+			/*
+			 * Moved, or mid-move: the next pass finds it.  One
+			 * pushed since the export began need not be waited
+			 * for, nor can an ack be told from a move.
+			 */
+			if (e->enqueued_ms < x->start_ms)
+				x->vanished++;
 			return 0;
 		}
 		if (errno == ELOOP || errno == EINVAL) {
