@@ -363,6 +363,23 @@ read_signals(struct runner *r)
 		job_reap(r);
 }
 
+/*
+ * Jobs the spawner threads are done with; then reaps, since a job may
+ * have exited before its pid was known here.
+ */
+static void
+read_results(struct runner *r)
+{
+	struct job *j[64];
+	ssize_t n;
+	size_t i;
+
+	while ((n = read(r->spawnres, j, sizeof(j))) > 0)
+		for (i = 0; i < (size_t)n / sizeof(j[0]); i++)
+			job_result(r, j[i]);
+	job_reap(r);
+}
+
 static struct job *
 free_slot(struct runner *r)
 {
@@ -378,17 +395,8 @@ free_slot(struct runner *r)
 static void
 launch(struct runner *r, struct job *j)
 {
-	char why[256];
-
-	if (job_start(r, j) == 0)
-		return;
-	snprintf(
-	    why, sizeof(why), "cannot run %s: %s", r->cmd[0], strerror(errno));
-	errmsg(r, "%s", why);
-	if (r->status == 0)
-		r->status = EX_IOERR;
-	job_settle(r, j, OUT_RETURNED, why, 0);
-	job_free(j);
+	if (job_start(r, j) == -1)
+		job_unstarted(r, j, errno);
 }
 
 /*
@@ -418,7 +426,7 @@ fill(struct runner *r, int64_t now)
 			want = r->max - r->claimed;
 		rc = job_claim(r, j, (size_t)want);
 		if (rc != 0) {
-			job_free(j);
+			job_free(r, j);
 			if (rc == SPOOL_EMPTY && r->target > r->jmin)
 				r->target =
 				    r->running > r->jmin ? r->running : r->jmin;
@@ -522,8 +530,8 @@ loop(struct runner *r)
 	char buf[256];
 	int i, n, nfix;
 
-	pfd = calloc((size_t)r->jmax + 2, sizeof(*pfd));
-	pj = calloc((size_t)r->jmax + 2, sizeof(*pj));
+	pfd = calloc((size_t)r->jmax + 3, sizeof(*pfd));
+	pj = calloc((size_t)r->jmax + 3, sizeof(*pj));
 	if (pfd == NULL || pj == NULL) {
 		errmsg(r, "%s", strerror(errno));
 		free(pfd);
@@ -541,6 +549,9 @@ loop(struct runner *r)
 		if (r->wakefd != -1)
 			pfd[n++] =
 			    (struct pollfd){.fd = r->wakefd, .events = POLLIN};
+		if (r->spawnres != -1)
+			pfd[n++] = (struct pollfd){
+			    .fd = r->spawnres, .events = POLLIN};
 		nfix = n;
 		for (i = 0; i < r->jmax; i++)
 			if (r->jobs[i].pid > 0 && r->jobs[i].outfd != -1) {
@@ -558,10 +569,15 @@ loop(struct runner *r)
 		for (i = nfix; i < n; i++)
 			if (pfd[i].revents != 0)
 				job_read(r, pj[i]);
-		if (nfix > 1 && pfd[1].revents != 0 &&
-		    read(r->wakefd, buf, sizeof(buf)) > 0) {
-			r->waiting = 0;
-			r->maybedue = 1;
+		for (i = 1; i < nfix; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			if (pfd[i].fd == r->spawnres)
+				read_results(r);
+			else if (read(r->wakefd, buf, sizeof(buf)) > 0) {
+				r->waiting = 0;
+				r->maybedue = 1;
+			}
 		}
 		if (pfd[0].revents != 0)
 			read_signals(r);
@@ -578,6 +594,7 @@ setup(struct runner *r)
 {
 	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
 	int st = 0, i;
+	long ncpu;
 
 	if ((r->cmdpath = find_command(r->cmd[0])) == NULL) {
 		fprintf(stderr, "spool: run: ");
@@ -595,7 +612,7 @@ setup(struct runner *r)
 		return EX_IOERR;
 	}
 	for (i = 0; i < r->jmax; i++)
-		r->jobs[i].outfd = -1;
+		r->jobs[i].outfd = r->jobs[i].errw = -1;
 	r->tty = !r->quiet && !r->json && isatty(STDERR_FILENO) &&
 		 (term == NULL || strcmp(term, "dumb") != 0);
 	r->color = r->tty && (nc == NULL || nc[0] == '\0');
@@ -603,6 +620,9 @@ setup(struct runner *r)
 	r->lastscale = mono_ms();
 	r->maybedue = 1;
 	closer_start();
+	/* Spawning in parallel pays only with CPUs to exec on. */
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	spawners_start(r, ncpu > r->jmax ? r->jmax : (int)ncpu);
 	if (r->follow && waiter_start(r) == -1)
 		return EX_IOERR;
 	return 0;
@@ -616,7 +636,7 @@ teardown(struct runner *r)
 
 	if (r->jobs != NULL)
 		for (i = 0; i < r->jmax; i++)
-			job_free(&r->jobs[i]);
+			job_free(r, &r->jobs[i]);
 	free(r->jobs);
 	free(r->env);
 	free(r->qvar);
@@ -637,6 +657,7 @@ cmd_run(int argc, char **argv)
 	r.grace = GRACE_MS;
 	r.deadexit[100] = 1;
 	r.sigfd = r.wakefd = r.reqfd = r.nullfd = -1;
+	r.spawnreq = r.spawnres = -1;
 	if ((st = parse_args(&r, argc, argv)) != 0)
 		return st;
 	for (st = 1; st < r.ncmd; st++)

@@ -38,7 +38,7 @@ enum outcome {
 };
 
 struct job {
-	pid_t pid;               /* 0: the slot is free */
+	pid_t pid;               /* 0: the slot is free; -2: being spawned */
 	struct spool_msg **msgs; /* the claims this job works on */
 	char **tokens;           /* each claim's current token */
 	size_t nmsg;
@@ -46,13 +46,19 @@ struct job {
 	char tail[TAIL_SIZE]; /* ring of the last output bytes */
 	size_t tailpos;       /* next write position in tail */
 	uint64_t outbytes;    /* bytes read so far */
-	int64_t start;        /* monotonic ms */
+	int64_t start;        /* monotonic us */
 	int64_t heartbeat;    /* next lease extension, monotonic ms */
 	int64_t deadline;     /* --timeout: when to send TERM; 0: none */
 	int64_t killat;       /* when to send KILL; 0: not yet due */
 	int timedout;         /* TERM sent because of --timeout */
 	int stopped;          /* signalled because the runner stops */
 	int stale;            /* a heartbeat found the claim gone */
+	/* What its spawn needs until the child has exec'd, and its result. */
+	char **argv, **envp, *envstr[3];
+	int nalloc; /* argv entries to check when freeing */
+	int errw;   /* the write end of the stderr pipe, or -1 */
+	pid_t spawnpid;
+	int spawnerr;
 };
 
 /* A claim whose ack or nack failed, to be tried again before exit. */
@@ -91,9 +97,11 @@ struct runner {
 	int sigfd;      /* signalfd for CHLD, INT, TERM, HUP */
 	sigset_t sigs;
 	sigset_t oldmask;
-	int wakefd;  /* --follow: the waiter says "wait over" */
-	int reqfd;   /* --follow: asks the waiter for one wait */
-	int waiting; /* a request is outstanding */
+	int wakefd;   /* --follow: the waiter says "wait over" */
+	int spawnreq; /* jobs for the spawner threads, or -1 */
+	int spawnres; /* jobs the spawners are done with */
+	int reqfd;    /* --follow: asks the waiter for one wait */
+	int waiting;  /* a request is outstanding */
 
 	/* Jobs. */
 	struct job *jobs;  /* jmax slots */
@@ -132,6 +140,8 @@ int64_t mono_us(void);
 int job_setup(struct runner *);
 int job_claim(struct runner *, struct job *, size_t want);
 int job_start(struct runner *, struct job *);
+void job_result(struct runner *, struct job *);
+void job_unstarted(struct runner *, struct job *, int err);
 void job_read(struct runner *, struct job *);
 void job_signal(struct job *, int sig);
 void job_timers(struct runner *, struct job *, int64_t now);
@@ -139,7 +149,13 @@ void job_reap(struct runner *);
 void job_settle(struct runner *, struct job *, enum outcome, const char *status,
     int64_t us);
 void settle_pending(struct runner *);
-void job_free(struct job *);
+void job_free(struct runner *, struct job *);
+
+/* run_spawn.c: vfork and exec, in spawner threads when -j > 1. */
+int spawn(const char *path, char **argv, char **envp, int in, int out, int err,
+    pid_t *pid);
+void spawn_job(struct runner *, struct job *);
+int spawners_start(struct runner *, int n);
 
 /* run_log.c: per-message log lines, JSON lines and the status line. */
 void log_outcome(struct runner *, const struct spool_msg *, enum outcome,

@@ -49,8 +49,8 @@ is_ourvar(const char *s)
 }
 
 /*
- * Builds what every spawn shares: the environment (with SPOOL_QUEUE
- * fixed and free slots for the per-job variables) and, for a batch, its
+ * Builds what every spawn shares: the environment, with SPOOL_QUEUE and
+ * without the variables each job gets its own of, and, for a batch, its
  * stdin.  Returns 0, or -1 with errno set.
  */
 int
@@ -62,7 +62,7 @@ job_setup(struct runner *r)
 
 	for (n = 0; environ[n] != NULL; n++)
 		continue;
-	if ((r->env = calloc(n + NOURVARS + 1, sizeof(*r->env))) == NULL)
+	if ((r->env = calloc(n + 2, sizeof(*r->env))) == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (!is_ourvar(environ[i]))
@@ -174,126 +174,137 @@ build_argv(struct runner *r, struct job *j, int *nalloc)
 	return argv;
 }
 
-/* Sets the per-job variables into the free slots of r->env. */
+/* Frees what J's spawn needed once the child has exec'd (or failed). */
 static void
-set_env(struct runner *r, struct job *j, char *id, size_t idsz, char *att,
-    size_t attsz, char **file)
+spawn_free(struct runner *r, struct job *j)
 {
-	size_t k = r->envbase;
+	int i;
 
-	if (r->batch == 0) {
-		snprintf(id, idsz, "SPOOL_ID=%s", spool_msg_id(j->msgs[0]));
-		snprintf(att, attsz, "SPOOL_ATTEMPT=%u",
-		    spool_msg_attempt(j->msgs[0]));
-		r->env[k++] = id;
-		r->env[k++] = att;
-		if (*file != NULL)
-			r->env[k++] = *file;
+	if (j->argv != NULL)
+		free_argv(r, j->argv, j->nalloc);
+	j->argv = NULL;
+	free(j->envp);
+	j->envp = NULL;
+	for (i = 0; i < 3; i++) {
+		free(j->envstr[i]);
+		j->envstr[i] = NULL;
 	}
-	r->env[k] = NULL;
+	if (j->errw != -1)
+		close(j->errw);
+	j->errw = -1;
 }
 
 /*
- * Starts PATH with ARGV and ENV in a process group of its own, with IN
- * on 0, OUT on 1 (the runner's own stdout when -1) and ERR on 2, no
- * other descriptor, no blocked signal and SIGPIPE back to default.
- * Returns 0 with *PID set, or an errno (the exec's own, if that failed).
- *
- * vfork, not posix_spawn: glibc's posix_spawn child resets every signal
- * disposition, some 64 system calls while the runner waits, and a spawn
- * is most of the runner's work per message (a loop of posix_spawn ran
- * 779 true/s on the project's machines, this 932/s).  The child shares
- * the runner's memory until it execs, so it only makes system calls; it
- * runs with every signal blocked until then, and reports a failed exec
- * through EXECERR, which the runner sees once the child has exited.
+ * J's environment: the runner's, then SPOOL_ID, SPOOL_ATTEMPT and
+ * SPOOL_FILE (none of them for a batch).  Returns 0 or -1.
  */
 static int
-spawn(const char *path, char **argv, char **env, int in, int out, int err,
-    pid_t *pid)
+build_env(struct runner *r, struct job *j)
 {
-	volatile int execerr = 0;
-	sigset_t all, old;
-	pid_t p;
-	int st;
+	size_t k = r->envbase;
+	int i;
 
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	p = vfork();
-	if (p == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		if (setpgid(0, 0) == -1 || dup2(in, 0) == -1 ||
-		    (out != -1 && dup2(out, 1) == -1) || dup2(err, 2) == -1 ||
-		    close_range(3, ~0U, 0) == -1 ||
-		    signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
-		    sigprocmask(SIG_SETMASK, &none, NULL) == -1)
-			execerr = errno;
-		else {
-			execve(path, argv, env);
-			execerr = errno;
-		}
-		_exit(127);
+	if ((j->envp = calloc(k + 4, sizeof(*j->envp))) == NULL)
+		return -1;
+	memcpy(j->envp, r->env, k * sizeof(*j->envp));
+	if (r->batch != 0)
+		return 0;
+	if (asprintf(&j->envstr[0], "SPOOL_ID=%s", spool_msg_id(j->msgs[0])) ==
+		-1 ||
+	    asprintf(&j->envstr[1], "SPOOL_ATTEMPT=%u",
+		spool_msg_attempt(j->msgs[0])) == -1 ||
+	    asprintf(&j->envstr[2], "SPOOL_FILE=%s", j->tokens[0]) == -1) {
+		for (i = 0; i < 3; i++)
+			j->envstr[i] = NULL; /* undefined after a failure */
+		return -1;
 	}
-	st = p == -1 ? errno : 0;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (st != 0)
-		return st;
-	if (execerr != 0) {
-		st = execerr;
-		while (waitpid(p, NULL, 0) == -1 && errno == EINTR)
-			continue;
-		return st;
-	}
-	*pid = p;
+	for (i = 0; i < 3; i++)
+		j->envp[k + i] = j->envstr[i];
 	return 0;
 }
 
 /*
- * Spawns the job for the claims already in J.  Returns 0, or -1 with
- * errno set (J's claims are then still the caller's to settle).
+ * J's process has exec'd, or failed to: set it running, or return -1
+ * with errno set (J's claims are then the caller's to settle).
+ */
+static int
+job_spawned(struct runner *r, struct job *j)
+{
+	int64_t now;
+
+	spawn_free(r, j);
+	if (j->spawnerr != 0) {
+		j->pid = 0;
+		errno = j->spawnerr;
+		return -1;
+	}
+	j->pid = j->spawnpid;
+	now = j->start / 1000;
+	j->heartbeat = now + (r->lease / 3 > 50 ? r->lease / 3 : 50);
+	j->deadline = r->timeout ? now + r->timeout : 0;
+	/* A stop may have come while it was being spawned. */
+	if (r->stopping == 2 || (r->stopping == 1 && r->stopterm == 0)) {
+		j->stopped = 1;
+		job_signal(j, r->stopping == 2 ? SIGKILL : SIGTERM);
+		j->killat = r->stopping == 2 ? 0 : mono_ms() + r->grace;
+	}
+	return 0;
+}
+
+/*
+ * Starts the job for the claims already in J: in a spawner thread when
+ * there are some (J then holds its slot, pid -2, until job_result()),
+ * else here.  Counts J as running.  Returns 0, or -1 with errno set (the
+ * caller then calls job_unstarted()).
  */
 int
 job_start(struct runner *r, struct job *j)
 {
-	char id[SPOOL_ID_SIZE + 16], att[32], *file = NULL, **argv;
-	int pfd[2], err, nalloc;
-	pid_t pid;
+	int pfd[2];
 
-	if (r->batch == 0 &&
-	    asprintf(&file, "SPOOL_FILE=%s", j->tokens[0]) == -1)
-		return -1;
-	if ((argv = build_argv(r, j, &nalloc)) == NULL) {
-		free(file);
-		return -1;
-	}
-	set_env(r, j, id, sizeof(id), att, sizeof(att), &file);
-	if (pipe2(pfd, O_CLOEXEC) == -1)
-		err = errno;
-	else {
-		/* Only the runner's end is non-blocking. */
-		(void)fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-		err = spawn(r->cmdpath, argv, r->env,
-		    r->batch ? r->nullfd : spool_msg_fd(j->msgs[0]),
-		    r->capture ? pfd[1] : -1, pfd[1], &pid);
-		close(pfd[1]);
-		if (err != 0)
-			close(pfd[0]);
-	}
-	free_argv(r, argv, nalloc);
-	free(file);
-	if (err != 0) {
-		errno = err;
-		return -1;
-	}
-	j->pid = pid;
-	j->outfd = pfd[0];
-	j->start = mono_us();
-	j->heartbeat =
-	    j->start / 1000 + (r->lease / 3 > 50 ? r->lease / 3 : 50);
-	j->deadline = r->timeout ? j->start / 1000 + r->timeout : 0;
 	r->running++;
-	return 0;
+	if ((j->argv = build_argv(r, j, &j->nalloc)) == NULL ||
+	    build_env(r, j) == -1 || pipe2(pfd, O_CLOEXEC) == -1)
+		return -1;
+	/* Only the runner's end is non-blocking. */
+	(void)fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	j->outfd = pfd[0];
+	j->errw = pfd[1];
+	if (r->spawnreq != -1) {
+		j->pid = -2;
+		if (write(r->spawnreq, &j, sizeof(j)) == (ssize_t)sizeof(j))
+			return 0;
+	}
+	spawn_job(r, j);
+	return job_spawned(r, j);
+}
+
+/* A spawner is done with J. */
+void
+job_result(struct runner *r, struct job *j)
+{
+	if (job_spawned(r, j) == -1)
+		job_unstarted(r, j, errno);
+}
+
+/*
+ * J could not be started (ERR): report it, hand its claims back at once
+ * and stop claiming, since a command that cannot run now will not run
+ * for the next message either.
+ */
+void
+job_unstarted(struct runner *r, struct job *j, int err)
+{
+	char why[256];
+
+	snprintf(
+	    why, sizeof(why), "cannot run %s: %s", r->cmd[0], strerror(err));
+	errmsg(r, "%s", why);
+	if (r->status == 0)
+		r->status = EX_IOERR;
+	job_settle(r, j, OUT_RETURNED, why, 0);
+	job_free(r, j);
+	r->running--;
 }
 
 /* Keeps the last TAIL_SIZE bytes of what J wrote. */
@@ -661,7 +672,7 @@ job_done(struct runner *r, struct job *j, int st)
 	}
 	fmt_status(r, j, st, status, sizeof(status));
 	job_settle(r, j, decide(r, j, st), status, us);
-	job_free(j);
+	job_free(r, j);
 	r->running--;
 	/* A slot is free: look for more work. */
 	r->maybedue = 1;
@@ -678,10 +689,24 @@ find_job(struct runner *r, pid_t pid)
 	return NULL;
 }
 
+/* Whether a spawner still has a job whose pid the loop has not seen. */
+static int
+spawning(const struct runner *r)
+{
+	int i;
+
+	for (i = 0; i < r->jmax; i++)
+		if (r->jobs[i].pid == -2)
+			return 1;
+	return 0;
+}
+
 /*
  * Reaps every job that has exited.  The exit is first looked at without
  * reaping, so that a job being stopped or timed out can have its whole
- * group killed while its zombie still holds the group's ID.
+ * group killed while its zombie still holds the group's ID.  An exit
+ * whose pid the loop has not learnt yet (its spawner's result is on its
+ * way) is left for the call that follows that result.
  */
 void
 job_reap(struct runner *r)
@@ -696,6 +721,8 @@ job_reap(struct runner *r)
 		    si.si_pid == 0)
 			return;
 		j = find_job(r, si.si_pid);
+		if (j == NULL && spawning(r))
+			return;
 		if (j != NULL && (j->timedout || j->stopped))
 			(void)kill(-j->pid, SIGKILL);
 		if (waitpid(si.si_pid, &st, 0) == -1)
@@ -747,10 +774,11 @@ job_claim(struct runner *r, struct job *j, size_t want)
 
 /* Frees J's claims and clears the slot. */
 void
-job_free(struct job *j)
+job_free(struct runner *r, struct job *j)
 {
 	size_t i;
 
+	spawn_free(r, j);
 	for (i = 0; i < j->nmsg; i++) {
 		spool_msg_free(j->msgs[i]);
 		free(j->tokens[i]);
@@ -761,4 +789,5 @@ job_free(struct job *j)
 		close(j->outfd);
 	memset(j, 0, sizeof(*j));
 	j->outfd = -1;
+	j->errw = -1;
 }
