@@ -146,7 +146,7 @@ now() {
 
 # ratio NAME NUM DEN OP TARGET [TEXT [FIELD]]: the median over repetitions
 # of FIELD(NUM) / FIELD(DEN) (FIELD: mean_us, or maxrss_kb), paired by
-# repetition; OP is <= or >=.  For a rate target ("at least 50% of the
+# repetition; OP is <= or >=, or ~ for a figure with no target.  For a rate target ("at least 50% of the
 # floor's rate") pass the floor as NUM: floor time / spool time = spool
 # rate / floor rate.  DEN "-" makes it a limit on NUM in seconds.
 ratio() {

@@ -24,7 +24,8 @@ def cell: tostring | gsub("\\|"; "\\|");
 "| ratio | value | target | met | what |",
 "|---|--:|---|---|---|",
 (.records[] | select(.kind == "ratio") |
- "| " + .label + " | " + (.value | num) + " | " + .op + " "
- + (.target | tostring) + " | "
- + (if .pass == null then "n/a" elif .pass then "yes" else "**no**" end)
+ "| " + .label + " | " + (.value | num) + " | "
+ + (if .op == "~" then "-" else .op + " " + (.target | tostring) end) + " | "
+ + (if .op == "~" then "info" elif .pass == null then "n/a"
+    elif .pass then "yes" else "**no**" end)
  + " | " + (.desc | cell) + " |")

@@ -38,6 +38,6 @@ def r3: if . == null then null else (. * 1000 | round) / 1000 end;
    | {suite: $suite, kind: "ratio", label: $r.ratio, desc: $r.desc,
       num: $r.num, den: $r.den, field: $r.field, value: ($m | r3),
       samples: ($v | length), op: $r.op, target: $r.target,
-      pass: (if $m == null then null
+      pass: (if $m == null or $r.op == "~" then null
              elif $r.op == "<=" then $m <= $r.target
              else $m >= $r.target end)})

@@ -15,7 +15,7 @@ if .kind == "op" then
 	+ "  " + (if .reps == 0 then "FAILED: " + (.error // "") else .desc end)
 else
 	(.label | rpad(26)) + " " + (.value | num | lpad(10)) + "    "
-	+ ((.op + " " + (.target | tostring)) | rpad(10))
-	+ (if .pass == null then "n/a " elif .pass then "ok  " else "MISS" end)
+	+ (if .op == "~" then "" else .op + " " + (.target | tostring) end | rpad(10))
+	+ (if .op == "~" then "info" elif .pass == null then "n/a " elif .pass then "ok  " else "MISS" end)
 	+ "            " + .desc
 end
