@@ -153,3 +153,19 @@ EOF
 	[ "$output" = "$(printf '%s\n' extra/liar extra/short)" ]
 	[ ! -e t/build ]
 }
+
+@test "the test runner fails an ASan suite on a sanitizer report nobody checked" {
+	require_cmd cc
+	fake_tree
+	rm t/tests/a.bats t/tests/extra/short.t t/tests/extra/liar.t
+	printf '#include <stdlib.h>\nint main(void) { return !malloc(9); }\n' \
+	    >leak.c
+	cc -fsanitize=address -g -o t/leak leak.c
+	printf '%s\n' '@test "ignores the status" { "$BATS_TEST_DIRNAME/../leak" || true; }' \
+	    >t/tests/leaky.bats
+	run -1 run_runner
+	[ "${lines[-1]}" = "5 passed, 1 failed, 1 skipped" ]
+	[[ $output == *"=== asan/leaky: 1 failed"* ]]
+	[[ $output == *"not ok - sanitizer reports"* ]]
+	[[ $output == *"LeakSanitizer: detected memory leaks"* ]]
+}
