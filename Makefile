@@ -143,7 +143,7 @@ asan:
 	+$(Q)$(MAKE) --no-print-directory SANITIZE=1 all
 
 deps-build deps-test deps-bench deps-torture:
-	@sh tests/deps.sh $(@:deps-%=%)
+	@PKG_CONFIG='$(PKG_CONFIG)' CC='$(CC)' sh tests/deps.sh $(@:deps-%=%)
 
 # The .pc file is written at install time, from the install's own PREFIX.
 define PC_TEMPLATE
