@@ -1066,6 +1066,7 @@ out:
 
 struct item {
 	char id[SPOOL_ID_SIZE];
+	char tmp[SPOOL_ID_SIZE]; /* its file in tmp/ */
 	uint64_t size;
 	enum spool_state state;
 	unsigned attempts;
@@ -1584,17 +1585,6 @@ entry_problem(struct spool_import *m, const char *path, struct spool_entry *e,
 	return NULL;
 }
 
-static int
-in_batch(const struct spool_import *m, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		if (strcmp(m->batch[i].id, id) == 0)
-			return 1;
-	return 0;
-}
-
 /* Takes back a failed batch: what was renamed, and what is in tmp/. */
 static void
 batch_undo(struct spool_import *m)
@@ -1608,7 +1598,7 @@ batch_undo(struct spool_import *m)
 
 		if (it->published != 1) {
 			if (it->published == 0)
-				unlinkat(q->tmpfd, it->id, 0);
+				unlinkat(q->tmpfd, it->tmp, 0);
 			continue;
 		}
 		lfd = open_bucket(q, it->state, it->t.top, it->t.leaf, 0, NULL);
@@ -1659,12 +1649,12 @@ batch_commit(struct spool_import *m)
 		}
 		if (lfd != -1 && same_bucket(it, last)) {
 			if (move_noreplace(
-				q, q->tmpfd, it->id, lfd, it->t.name) == 0) {
+				q, q->tmpfd, it->tmp, lfd, it->t.name) == 0) {
 				it->published = 1;
 				continue;
 			}
 			if (errno == EEXIST) {
-				unlinkat(q->tmpfd, it->id, 0);
+				unlinkat(q->tmpfd, it->tmp, 0);
 				it->published = -1;
 				continue;
 			}
@@ -1675,11 +1665,11 @@ batch_commit(struct spool_import *m)
 			close(lfd);
 		last = it;
 		lfd = -1;
-		snprintf(rel, sizeof(rel), "tmp/%s", it->id);
+		snprintf(rel, sizeof(rel), "tmp/%s", it->tmp);
 		rc = move_into(
-		    q, q->tmpfd, it->id, rel, it->state, &it->t, &lfd);
+		    q, q->tmpfd, it->tmp, rel, it->state, &it->t, &lfd);
 		if (rc == EEXIST) {
-			unlinkat(q->tmpfd, it->id, 0);
+			unlinkat(q->tmpfd, it->tmp, 0);
 			it->published = -1;
 			continue;
 		}
@@ -1714,13 +1704,35 @@ fail:
 	return imperr(m, errno, "%s", q->err);
 }
 
-/* Copies the current entry's data into tmp/ID and queues it. */
+/*
+ * Creates the tmp/ file for a message to import under a fresh ID of its
+ * own, not the message's: a killed import's leftovers (which gc removes
+ * after 36 hours) can then never block the same message in a rerun.
+ */
+static int
+tmp_fresh(struct spool *q, const char *id, char tmp[SPOOL_ID_SIZE], int *fd)
+{
+	int tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		if (new_id(id_priority(id), tmp) == -1)
+			return seterr(q, "make an ID");
+		if (tmp_create(q, tmp, fd) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+/* Copies the current entry's data into a tmp/ file and queues it. */
 static int
 import_data(struct spool_import *m, const char *path,
     const struct spool_entry *e, enum spool_state state)
 {
 	struct spool *q = m->q;
 	struct item *it;
+	char tmp[SPOOL_ID_SIZE];
 	uint64_t got = 0;
 	la_ssize_t n;
 	ssize_t w;
@@ -1729,22 +1741,11 @@ import_data(struct spool_import *m, const char *path,
 
 	if (charge(m, e->size) == -1)
 		return -1;
-	if (tmp_create(q, e->id, &fd) == -1) {
-		if (errno != EEXIST)
-			return imperr(m, errno, "%s", q->err);
-		if (in_batch(m, e->id))
-			m->r->present++; /* twice in the archive: first wins */
-		else
-			skip_note(m, path,
-			    "its tmp/ file exists: another import is adding "
-			    "it, or one was killed (spool gc removes it after "
-			    "36 hours)");
-		m->total -= e->size;
-		return skip_data(m);
-	}
+	if (tmp_fresh(q, e->id, tmp, &fd) == -1)
+		return imperr(m, errno, "%s", q->err);
 	while ((n = archive_read_data(m->a, m->data, IOBUF_SIZE)) > 0) {
 		if ((got += (uint64_t)n) > e->size) {
-			tmp_abort(q, e->id, fd);
+			tmp_abort(q, tmp, fd);
 			skip_note(m, path, "more bytes than its size says");
 			m->total -= e->size;
 			return skip_data(m);
@@ -1756,28 +1757,29 @@ import_data(struct spool_import *m, const char *path,
 					w = 0;
 					continue;
 				}
-				seterr(q, "write tmp/%s", e->id);
-				tmp_abort(q, e->id, fd);
+				seterr(q, "write tmp/%s", tmp);
+				tmp_abort(q, tmp, fd);
 				return imperr(m, errno, "%s", q->err);
 			}
 	}
 	if (n < 0) {
-		tmp_abort(q, e->id, fd);
+		tmp_abort(q, tmp, fd);
 		return readerr(m, path);
 	}
 	if (got != e->size) {
-		tmp_abort(q, e->id, fd);
+		tmp_abort(q, tmp, fd);
 		skip_note(m, path, "fewer bytes than its size says");
 		return 0;
 	}
 	if (close(fd) == -1) {
-		seterr(q, "close tmp/%s", e->id);
-		tmp_abort(q, e->id, -1);
+		seterr(q, "close tmp/%s", tmp);
+		tmp_abort(q, tmp, -1);
 		return imperr(m, errno, "%s", q->err);
 	}
 	it = &m->batch[m->n++];
 	memset(it, 0, sizeof(*it));
 	memcpy(it->id, e->id, SPOOL_ID_SIZE);
+	memcpy(it->tmp, tmp, SPOOL_ID_SIZE);
 	it->size = e->size;
 	it->state =
 	    m->o.state_as >= 0 ? (enum spool_state)m->o.state_as : state;

@@ -457,3 +457,16 @@ make_bomb() {
 	run -4 spool import f -i a.tar
 	[ "$(cat "$SPOOL_DIR/f")" = "not a queue" ]
 }
+
+@test "an import killed before its commit: the rerun imports everything" {
+	require_cmd strace
+	three
+	run -137 strace -f -qq -o /dev/null -e inject=syncfs:signal=KILL:when=1 \
+	    spool import r -i a.tar
+	[ -z "$(snapshot r)" ]
+	# Its files wait in tmp/ for gc; they never block the rerun.
+	[ "$(ls "$SPOOL_DIR/r/tmp" | wc -l)" = 3 ]
+	run -0 --separate-stderr spool import r -i a.tar
+	[ -z "$stderr" ]
+	[ "$(snapshot r)" = "$(snapshot q)" ]
+}
