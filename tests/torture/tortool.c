@@ -610,7 +610,7 @@ read_ledger(const char *dir, const char *name, unsigned bit)
 
 /* Options. */
 static long tmp_max;
-static int exact, no_payload, no_buckets, kicks, foreign_ok;
+static int exact, no_payload, no_buckets, kicks, foreign_ok, no_ledger;
 static const char *observer;
 
 /* Counters for the summary. */
@@ -1059,6 +1059,8 @@ cmd_checkq(int argc, char **argv)
 			kicks = 1;
 		else if (strcmp(argv[i], "--foreign-ok") == 0)
 			foreign_ok = 1;
+		else if (strcmp(argv[i], "--no-ledger") == 0)
+			no_ledger = 1;
 		else if (strcmp(argv[i], "--quiet") == 0)
 			quiet = 1;
 		else if (strcmp(argv[i], "--observer") == 0 && i + 1 < argc)
@@ -1068,7 +1070,8 @@ cmd_checkq(int argc, char **argv)
 	}
 	if (argc - i != 2)
 		die("usage: checkq [--tmp-max N] [--exact] [--no-payload] "
-		    "[--no-buckets] [--kicks] [--foreign-ok] [--quiet] "
+		    "[--no-buckets] [--kicks] [--foreign-ok] [--no-ledger] "
+		    "[--quiet] "
 		    "[--observer FILE] QUEUE LEDGERDIR");
 	queue = argv[i];
 	ledgers = argv[i + 1];
@@ -1086,7 +1089,8 @@ cmd_checkq(int argc, char **argv)
 	close(qfd);
 	if (observer != NULL)
 		read_observer(observer);
-	judge();
+	if (!no_ledger)
+		judge();
 	if (quiet && nviolations > 50)
 		printf("checkq: ... %d violations in all\n", nviolations);
 	printf("checkq: new=%" PRIu64 " cur=%" PRIu64 " retry=%" PRIu64
