@@ -9,8 +9,9 @@
  * the message back within one lease.  Nothing is lost either way.
  *
  * This file parses the options, sets up signals and the queue, and runs
- * the one loop; run_job.c runs the jobs, run_log.c reports, run_wait.c
- * waits for work under --follow.
+ * the one loop; run_job.c runs the jobs, run_spawn.c starts them,
+ * run_log.c reports, run_wait.c waits for work under --follow and
+ * run_close.c takes the last close of acked files off the loop.
  *
  * Exit status: 0 when every job run succeeded (or nothing was due); 1
  * when some job failed (retried, sent to dead/, or its lease was lost);
@@ -606,13 +607,16 @@ setup(struct runner *r)
 		return st;
 	if (r->lease == 0)
 		r->lease = spool_config(r->q)->lease_ms;
-	if ((r->jobs = calloc((size_t)r->jmax, sizeof(*r->jobs))) == NULL ||
-	    job_setup(r) == -1 || setup_signals(r) == -1) {
+	if ((r->jobs = calloc((size_t)r->jmax, sizeof(*r->jobs))) == NULL) {
 		errmsg(r, "%s", strerror(errno));
 		return EX_IOERR;
 	}
 	for (i = 0; i < r->jmax; i++)
 		r->jobs[i].outfd = r->jobs[i].errw = -1;
+	if (job_setup(r) == -1 || setup_signals(r) == -1) {
+		errmsg(r, "%s", strerror(errno));
+		return EX_IOERR;
+	}
 	r->tty = !r->quiet && !r->json && isatty(STDERR_FILENO) &&
 		 (term == NULL || strcmp(term, "dumb") != 0);
 	r->color = r->tty && (nc == NULL || nc[0] == '\0');

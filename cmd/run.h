@@ -3,14 +3,16 @@
  *
  * One runner process claims messages and runs one job per claim (or per
  * batch of claims), each in its own process group, with the payload on
- * standard input.  The runner is single-threaded apart from the --follow
- * waiter, which, when asked, blocks in spool_wait() on a handle of its
- * own and writes a byte to a pipe when work may be due.  Everything else
- * happens in one poll(2) loop: signals arrive through a signalfd, jobs' output
- * through one pipe per job, and timers (heartbeats, timeouts, stop) are
- * deadlines on the monotonic clock.  A job is reaped by its pid, never by
- * the end of its output, so a job that leaves a daemon holding its stderr
- * does not hold up the runner.
+ * standard input.  All the bookkeeping happens in the main thread, in one
+ * poll(2) loop: signals arrive through a signalfd, jobs' output through
+ * one pipe per job, and timers (heartbeats, timeouts, stop) are deadlines
+ * on the monotonic clock.  Helper threads only block on the runner's
+ * behalf and report through pipes: spawners do the vforks (run_spawn.c),
+ * the closer does the last close of acked files (run_close.c), and the
+ * --follow waiter sits in spool_wait() on a handle of its own
+ * (run_wait.c).  A job is reaped by its pid, never by the end of its
+ * output, so a job that leaves a daemon holding its stderr does not hold
+ * up the runner.
  */
 #ifndef RUN_H
 #define RUN_H
@@ -40,7 +42,7 @@ enum outcome {
 struct job {
 	pid_t pid;               /* 0: the slot is free; -2: being spawned */
 	struct spool_msg **msgs; /* the claims this job works on */
-	char **tokens;           /* each claim's current token */
+	char **tokens;           /* newer tokens heartbeats gave, or NULL */
 	size_t nmsg;
 	int outfd;            /* read end of the job's stderr pipe, or -1 */
 	char tail[TAIL_SIZE]; /* ring of the last output bytes */

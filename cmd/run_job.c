@@ -123,6 +123,15 @@ free_argv(struct runner *r, char **argv, int nalloc)
 	free(argv);
 }
 
+/* Claim I's token: the newest a heartbeat gave, else the claim's own. */
+static char *
+token_of(const struct job *j, size_t i)
+{
+	/* execve takes char *[]; nothing writes through these. */
+	return j->tokens[i] != NULL ? j->tokens[i]
+				    : (char *)spool_msg_token(j->msgs[i]);
+}
+
 /*
  * The argument vector for J.  One message: "{}" inside ARGS becomes its
  * path.  A batch: an ARG that is exactly "{}" becomes all the paths, or
@@ -145,9 +154,10 @@ build_argv(struct runner *r, struct job *j, int *nalloc)
 		argv[0] = r->cmd[0];
 		for (a = 1; a < r->ncmd; a++) {
 			*nalloc = a + 1;
-			argv[a] = strstr(r->cmd[a], "{}") == NULL
-				      ? r->cmd[a]
-				      : replace_braces(r->cmd[a], j->tokens[0]);
+			argv[a] =
+			    strstr(r->cmd[a], "{}") == NULL
+				? r->cmd[a]
+				: replace_braces(r->cmd[a], token_of(j, 0));
 			if (argv[a] == NULL) {
 				free_argv(r, argv, a);
 				return NULL;
@@ -161,14 +171,14 @@ build_argv(struct runner *r, struct job *j, int *nalloc)
 	for (a = 0, k = 0; a < r->ncmd; a++) {
 		if (a > 0 && !placed && strcmp(r->cmd[a], "{}") == 0) {
 			for (i = 0; i < j->nmsg; i++)
-				argv[k++] = j->tokens[i];
+				argv[k++] = token_of(j, i);
 			placed = 1;
 		} else
 			argv[k++] = r->cmd[a];
 	}
 	if (!placed)
 		for (i = 0; i < j->nmsg; i++)
-			argv[k++] = j->tokens[i];
+			argv[k++] = token_of(j, i);
 	/* Nothing in a batch vector was allocated but the vector itself. */
 	*nalloc = 0;
 	return argv;
@@ -213,7 +223,7 @@ build_env(struct runner *r, struct job *j)
 		-1 ||
 	    asprintf(&j->envstr[1], "SPOOL_ATTEMPT=%u",
 		spool_msg_attempt(j->msgs[0])) == -1 ||
-	    asprintf(&j->envstr[2], "SPOOL_FILE=%s", j->tokens[0]) == -1) {
+	    asprintf(&j->envstr[2], "SPOOL_FILE=%s", token_of(j, 0)) == -1) {
 		for (i = 0; i < 3; i++)
 			j->envstr[i] = NULL; /* undefined after a failure */
 		return -1;
@@ -403,10 +413,8 @@ heartbeat(struct runner *r, struct job *j, int64_t now)
 	int rc;
 
 	for (i = 0; i < j->nmsg; i++) {
-		if (j->tokens[i] == NULL)
-			continue;
 		nt = NULL;
-		rc = spool_touch(r->q, j->tokens[i], r->lease, &nt);
+		rc = spool_touch(r->q, token_of(j, i), r->lease, &nt);
 		if (rc == 0 && nt != NULL) {
 			/* The old token stays valid; the new one is cheaper. */
 			free(j->tokens[i]);
@@ -535,7 +543,8 @@ finish(struct runner *r, struct spool_msg *m, int rc, enum outcome out,
 /*
  * Keeps a claim whose settling failed, to try once more when every job
  * is done: a failure for want of descriptors or memory passes once the
- * jobs have let theirs go.  Takes M and TOK.  Returns 0, or -1.
+ * jobs have let theirs go.  Takes M and TOK (NULL: M's own token).
+ * Returns 0, or -1.
  */
 static int
 defer(struct runner *r, struct spool_msg *m, char *tok, enum outcome out,
@@ -571,19 +580,13 @@ settle(struct runner *r, struct job *j, size_t i, enum outcome out,
 	struct spool_msg *m = j->msgs[i];
 	int rc;
 
-	if (j->tokens[i] == NULL) {
-		errno = ENOMEM;
-		rc = -1;
-	} else
-		rc = settle_call(r, j->tokens[i], out, reason);
+	rc = settle_call(r, token_of(j, i), out, reason);
 	if (rc == -1) {
 		errmsg(r, "%s: %s: %s", spool_msg_id(m),
-		    out == OUT_OK ? "ack" : "nack",
-		    j->tokens[i] == NULL ? strerror(errno) : spool_error(r->q));
+		    out == OUT_OK ? "ack" : "nack", spool_error(r->q));
 		if (r->status == 0)
 			r->status = exit_for_errno(errno);
-		if (j->tokens[i] != NULL &&
-		    defer(r, m, j->tokens[i], out, status, reason, us) == 0) {
+		if (defer(r, m, j->tokens[i], out, status, reason, us) == 0) {
 			j->msgs[i] = NULL;
 			j->tokens[i] = NULL;
 			return;
@@ -605,7 +608,9 @@ settle_pending(struct runner *r)
 
 	while ((p = r->pending) != NULL) {
 		r->pending = p->next;
-		rc = settle_call(r, p->token, p->out, p->reason);
+		rc = settle_call(r,
+		    p->token != NULL ? p->token : spool_msg_token(p->msg),
+		    p->out, p->reason);
 		if (rc == -1)
 			errmsg(r, "%s: %s: %s; left to its lease",
 			    spool_msg_id(p->msg),
@@ -754,10 +759,7 @@ job_claim(struct runner *r, struct job *j, size_t want)
 	while (j->nmsg < want) {
 		if ((rc = spool_claim(r->q, r->lease, &m)) != 0)
 			break;
-		j->msgs[j->nmsg] = m;
-		/* A NULL token is reported when the claim is settled. */
-		j->tokens[j->nmsg] = strdup(spool_msg_token(m));
-		j->nmsg++;
+		j->msgs[j->nmsg++] = m;
 		r->claimed++;
 	}
 	if (rc == SPOOL_EMPTY)
