@@ -451,7 +451,8 @@ chatty() {
 	start_runner q -j 2 --grace 60s -- sh -c 'trap "" TERM; touch "run.$SPOOL_ID"; sleep 60'
 	wait_for '[ $(ls | grep -c "^run\.") -ge 2 ]'
 	kill -INT "$RUNNER"
-	sleep 0.2
+	# Two signals pending at once would be one: wait until it has seen it.
+	wait_for 'grep -q "stopping (Interrupt)" runner.err'
 	t0=$(ms)
 	kill -INT "$RUNNER"
 	wait_runner 10
@@ -503,9 +504,7 @@ chatty() {
 	claimed=$(count_state q cur)
 	[ "$claimed" -ge 1 ]
 	# After the lease (and the skew allowed), any scan reclaims them.
-	sleep 2.2
-	run -0 spool gc q
-	[ "$(count_state q cur)" = 0 ]
+	wait_for 'spool gc q >/dev/null && [ "$(count_state q cur)" = 0 ]' 10
 	[ "$(count_all)" -ge 4 ]
 	run -0 spool run q -j 2 --quiet -- sh -c 'echo "$(cat)" >"got.$SPOOL_ID"'
 	[ "$(count_all)" = 0 ]
