@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,14 +242,43 @@ spool_set_group(const char *path, unsigned gid)
 	return rc;
 }
 
+/* Records why spool_open() failed, frees Q, returns NULL with ERR. */
 static struct spool *
-open_fail(struct spool *q, int err, const char *fmt, const char *what)
+open_fail(struct spool *q, int err, const char *fmt, ...)
 {
-	snprintf(
-	    open_err, sizeof(open_err), fmt, what, err ? strerror(err) : "");
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(open_err, sizeof(open_err), fmt, ap);
+	va_end(ap);
 	spool_close(q);
 	errno = err;
 	return NULL;
+}
+
+/*
+ * Opens the subdirectory NAME of the queue into *FD, or fails the open
+ * saying what is wrong: missing (ENOENT), not a directory or a symlink
+ * (ENOTDIR), or the system's reason.
+ */
+static struct spool *
+open_sub(struct spool *q, const char *name, int *fd)
+{
+	int err;
+
+	if ((*fd = open_dir_at(q->rootfd, name)) != -1)
+		return q;
+	err = errno;
+	if (err == ENOENT)
+		return open_fail(q, ENOENT,
+		    "not a queue: %s/ is missing (spool init repairs it)",
+		    name);
+	if (err == ELOOP || err == ENOTDIR)
+		return open_fail(q, ENOTDIR,
+		    "not a queue: %s/ is not a directory (spool init repairs "
+		    "it)",
+		    name);
+	return open_fail(q, err, "%s/: %s", name, strerror(err));
 }
 
 struct spool *
@@ -260,50 +290,35 @@ spool_open(const char *path, unsigned flags)
 
 	open_err[0] = '\0';
 	if ((q = calloc(1, sizeof(*q))) == NULL)
-		return open_fail(NULL, errno, "%s%s", "");
+		return open_fail(NULL, errno, "%s", strerror(errno));
 	q->rootfd = q->tmpfd = q->infofd = q->inotifyfd = q->entfd = -1;
 	for (i = 0; i < SPOOL_NSTATES; i++)
 		q->dirfd[i] = -1;
 	q->flags = flags;
 	if ((q->path = strdup(path)) == NULL)
-		return open_fail(q, errno, "%s%s", "");
+		return open_fail(q, errno, "%s", strerror(errno));
 	q->rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (q->rootfd == -1 && errno == ENOENT && (flags & SPOOL_CREATE)) {
 		if (spool_init(path, NULL, 0, 0) == -1)
-			return open_fail(q, errno, "cannot create: %s%s", "");
+			return open_fail(
+			    q, errno, "cannot create: %s", strerror(errno));
 		q->rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
 	if (q->rootfd == -1) {
 		err = errno;
 		if (err == ENOENT)
-			return open_fail(q, err, "no such queue%s", "");
-		return open_fail(q, err, "%s%s", "");
+			return open_fail(q, err, "no such queue");
+		return open_fail(q, err, "%s", strerror(err));
 	}
 	if (fstat(q->rootfd, &st) == -1)
-		return open_fail(q, errno, "%s%s", "");
+		return open_fail(q, errno, "%s", strerror(errno));
 	q->dirmode = st.st_mode & 07777;
 	q->filemode = q->dirmode & 0666;
-	for (i = 0; i < SPOOL_NSTATES; i++) {
-		const char *name = spool_state_name(i);
-
-		if ((q->dirfd[i] = open_dir_at(q->rootfd, name)) != -1)
-			continue;
-		err = errno == ELOOP ? ENOTDIR : errno;
-		if (errno == ENOENT)
-			return open_fail(q, err,
-			    "not a queue: %s/ is missing (spool init repairs "
-			    "it)%s",
-			    name);
-		if (errno == ELOOP || errno == ENOTDIR)
-			return open_fail(q, ENOTDIR,
-			    "not a queue: %s/ is not a directory%s", name);
-		return open_fail(q, err, "%s/: %s", name);
-	}
-	if ((q->tmpfd = open_dir_at(q->rootfd, "tmp")) == -1) {
-		err = errno == ELOOP || errno == ENOENT ? ENOTDIR : errno;
-		return open_fail(q, err,
-		    "not a queue: %s/ is missing or not a directory%s", "tmp");
-	}
+	for (i = 0; i < SPOOL_NSTATES; i++)
+		if (open_sub(q, spool_state_name(i), &q->dirfd[i]) == NULL)
+			return NULL;
+	if (open_sub(q, "tmp", &q->tmpfd) == NULL)
+		return NULL;
 	if (read_config(q) == -1) {
 		snprintf(open_err, sizeof(open_err), "%s", q->err);
 		err = errno;
