@@ -11,7 +11,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -333,6 +332,55 @@ looks_like_name(const char *name)
 	       name[SPOOL_ID_LEN] == '.' && name[SPOOL_ID_LEN + 1] == 'a';
 }
 
+/* The state of one leaf's scan, for walk_dir(). */
+struct leafscan {
+	struct pass *p;
+	const char *rel;
+	int retry, parse;
+	struct cand *c; /* the K smallest, heap-ordered through h */
+	size_t k, h[NCAND], seen;
+};
+
+static int
+scan_name(void *arg, int fd, const char *name, unsigned char type)
+{
+	struct leafscan *ls = arg;
+	struct pass *p = ls->p;
+	struct cand *c = ls->c;
+	struct spool_entry e;
+
+	(void)fd;
+	(void)type;
+	ls->seen++;
+	if (!looks_like_name(name) ||
+	    (ls->parse && parse_name_kind(name, &e) != (ls->retry ? 'd' : 0))) {
+		if (p->warn && parse_name_kind(name, &e) < 0) {
+			char where[320];
+
+			snprintf(where, sizeof(where), "%s/%s", ls->rel, name);
+			warnq(p->q, where, "not a message; skipped");
+		}
+		return 0;
+	}
+	if (ls->retry && e.deadline_ms > p->now)
+		return 0;
+	/* Most names cannot enter the K smallest: skip them cheaply. */
+	if (ls->k == NCAND && strcmp(name, c[ls->h[0]].name) >= 0)
+		return 0;
+	if (strnlen(name, SPOOL_NAME_SIZE) >= SPOOL_NAME_SIZE)
+		return 0;
+	/* A max-heap of the K smallest: replace the largest. */
+	if (ls->k < NCAND) {
+		ls->h[ls->k] = ls->k;
+		memcpy(c[ls->k].name, name, strlen(name) + 1);
+		heap_up(c, ls->h, ls->k++);
+	} else {
+		memcpy(c[ls->h[0]].name, name, strlen(name) + 1);
+		heap_down(c, ls->h, ls->k);
+	}
+	return 0;
+}
+
 /*
  * Scans one leaf for its NCAND smallest claimable names, without sorting
  * or parsing the rest: a leaf may hold thousands.  With FULL, every name
@@ -344,70 +392,33 @@ static int
 scan_leaf(
     struct pass *p, int lfd, const char *rel, int retry, int full, size_t *seen)
 {
-	struct cand *c = p->c + p->n;
+	struct leafscan ls;
 	struct spool_entry e;
-	struct dirent *de;
 	struct stat st;
-	size_t k = 0, i, j, h[NCAND];
-	DIR *d;
-	int dfd, parse = retry || full;
+	size_t i, j;
 
-	*seen = 0;
-	if (fstat(lfd, &st) == -1 ||
-	    (dfd = openat(lfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	memset(&ls, 0, sizeof(ls));
+	ls.p = p;
+	ls.rel = rel;
+	ls.retry = retry;
+	ls.parse = retry || full;
+	ls.c = p->c + p->n;
+	if (fstat(lfd, &st) == -1 || walk_dir(lfd, scan_name, &ls) == -1)
 		return -1;
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return -1;
-	}
 	p->sig = mix(p->sig, &st);
-	while ((de = readdir(d)) != NULL) {
-		const char *name = de->d_name;
-
-		if (name[0] == '.' &&
-		    (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
-			continue;
-		(*seen)++;
-		if (!looks_like_name(name) ||
-		    (parse && parse_name_kind(name, &e) != (retry ? 'd' : 0))) {
-			if (p->warn && parse_name_kind(name, &e) < 0) {
-				char where[320];
-
-				snprintf(
-				    where, sizeof(where), "%s/%s", rel, name);
-				warnq(p->q, where, "not a message; skipped");
-			}
-			continue;
-		}
-		if (retry && e.deadline_ms > p->now)
-			continue;
-		/* Most names cannot enter the K smallest: skip them cheaply. */
-		if (k == NCAND && strcmp(name, c[h[0]].name) >= 0)
-			continue;
-		if (strnlen(name, SPOOL_NAME_SIZE) >= SPOOL_NAME_SIZE)
-			continue;
-		/* A max-heap of the K smallest: replace the largest. */
-		if (k < NCAND) {
-			h[k] = k;
-			memcpy(c[k].name, name, strlen(name) + 1);
-			heap_up(c, h, k++);
-		} else {
-			memcpy(c[h[0]].name, name, strlen(name) + 1);
-			heap_down(c, h, k);
-		}
-	}
-	closedir(d);
+	*seen = ls.seen;
 	/* Keep the well-formed survivors. */
-	for (i = j = 0; i < k; i++) {
-		if (!parse && parse_name_kind(c[i].name, &e) != 0)
+	for (i = j = 0; i < ls.k; i++) {
+		if (!ls.parse && parse_name_kind(ls.c[i].name, &e) != 0)
 			continue;
 		if (i != j)
-			memcpy(c[j].name, c[i].name, sizeof(c[j].name));
-		c[j].rel = rel;
-		c[j].lfd = lfd;
+			memcpy(
+			    ls.c[j].name, ls.c[i].name, sizeof(ls.c[j].name));
+		ls.c[j].rel = rel;
+		ls.c[j].lfd = lfd;
 		j++;
 	}
-	if (j == 0 && k > 0 && !full)
+	if (j == 0 && ls.k > 0 && !full)
 		return scan_leaf(p, lfd, rel, retry, 1, seen);
 	p->n += j;
 	return (int)j;

@@ -250,6 +250,32 @@ names_free(struct names *n)
 	n->n = n->cap = 0;
 }
 
+static int
+add_name(void *arg, int fd, const char *name, unsigned char type)
+{
+	struct names *n = arg;
+	size_t len = strlen(name);
+	char *s;
+
+	(void)fd;
+	if (n->n == n->cap) {
+		size_t cap = n->cap ? n->cap * 2 : 64;
+		char **v = realloc(n->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		n->v = v;
+		n->cap = cap;
+	}
+	/* The d_type rides in the byte before the name. */
+	if ((s = malloc(len + 2)) == NULL)
+		return -1;
+	s[0] = (char)type;
+	memcpy(s + 1, name, len + 1);
+	n->v[n->n++] = s + 1;
+	return 0;
+}
+
 /*
  * Reads every name in the directory FD (but "." and ".."), sorted.
  * Returns 0 or -1; on failure N is empty.
@@ -257,57 +283,17 @@ names_free(struct names *n)
 int
 list_dir(int fd, struct names *n)
 {
-	DIR *d;
-	struct dirent *de;
-	size_t len;
-	char *s;
-	int dfd, err;
+	int err;
 
 	n->v = NULL;
 	n->n = n->cap = 0;
-	if ((dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	if ((d = fdopendir(dfd)) == NULL) {
+	if (walk_dir(fd, add_name, n) != 0) {
 		err = errno;
-		close(dfd);
+		names_free(n);
 		errno = err;
 		return -1;
 	}
-	for (;;) {
-		errno = 0;
-		if ((de = readdir(d)) == NULL)
-			break;
-		if (de->d_name[0] == '.' &&
-		    (de->d_name[1] == '\0' ||
-			(de->d_name[1] == '.' && de->d_name[2] == '\0')))
-			continue;
-		if (n->n == n->cap) {
-			size_t cap = n->cap ? n->cap * 2 : 64;
-			char **v = realloc(n->v, cap * sizeof(*v));
-
-			if (v == NULL)
-				goto fail;
-			n->v = v;
-			n->cap = cap;
-		}
-		/* The d_type rides in the byte before the name. */
-		len = strlen(de->d_name);
-		if ((s = malloc(len + 2)) == NULL)
-			goto fail;
-		s[0] = (char)de->d_type;
-		memcpy(s + 1, de->d_name, len + 1);
-		n->v[n->n++] = s + 1;
-	}
-	if (errno != 0)
-		goto fail;
-	closedir(d);
 	if (n->n > 1)
 		qsort(n->v, n->n, sizeof(*n->v), cmpstr);
 	return 0;
-fail:
-	err = errno;
-	closedir(d);
-	names_free(n);
-	errno = err;
-	return -1;
 }
