@@ -63,6 +63,7 @@ setup() {
 }
 
 @test "B: persistent EIO from any call on (E+) of push and pop" {
+	[ "$TT_LONG" = 1 ] || skip "long tier (SPOOL_TORTURE=long): quick runs each error once"
 	tt_sweep push-stdin EIO+
 	tt_sweep pop EIO+
 }
