@@ -6,17 +6,17 @@ load helper
 # One line per message of queue $1: "STATE ID ATTEMPTS SHA256", sorted;
 # leased messages count as retry, as export writes them.
 snapshot() {
-	local f rel state name
-	while IFS= read -r f; do
-		rel=${f#"$SPOOL_DIR/$1/"}
-		state=${rel%%/*}
-		[ "$state" = cur ] && state=retry
-		name=${f##*/}
-		attempts=${name#*.a}
-		attempts=${attempts%%.*}
-		echo "$state ${name:0:31} $attempts $(sha256sum <"$f" | cut -c1-64)"
-	done < <(find "$SPOOL_DIR/$1/new" "$SPOOL_DIR/$1/cur" \
-	    "$SPOOL_DIR/$1/retry" "$SPOOL_DIR/$1/dead" -type f) | sort
+	local d=$SPOOL_DIR/$1
+	# One sha256sum for every file: far fewer processes than one each.
+	find "$d/new" "$d/cur" "$d/retry" "$d/dead" -type f -print0 |
+	    xargs -0 -r sha256sum |
+	    awk -v root="$d/" '{
+		path = substr($0, 67 + length(root))
+		st = path; sub("/.*", "", st); if (st == "cur") st = "retry"
+		n = split(path, parts, "/"); name = parts[n]
+		a = name; sub(/^[^.]*\.a/, "", a); sub(/\..*/, "", a)
+		print st, substr(name, 1, 31), a, $1
+	    }' | sort
 }
 
 # The same, for the messages in archive $1 (extracted with bsdtar).
@@ -35,13 +35,13 @@ archive_snapshot() {
 	done | sort
 }
 
-# A queue q with messages in every state: binary, empty, 1 MiB, a dead
+# A queue q with messages in every state: binary, empty, 200 KiB, a dead
 # one with a reason, a delayed one and two leased.
 fill() {
 	spool init q --max-attempts 3 --lease 10m --backoff 1s:1m
 	spool push q -m first -m '' >/dev/null
 	printf 'a\0b\0\0c\377' | spool push q >/dev/null
-	head -c 1048576 /dev/urandom >big
+	head -c 204800 /dev/urandom >big
 	spool push q -f big >/dev/null
 	spool push q --delay 1h -m later >/dev/null
 	spool push q -m two -m three -m four >/dev/null
@@ -383,7 +383,9 @@ magic() {
 	sleep 0.5
 	kill -TERM $pid
 	SECONDS=0
-	run -143 wait $pid
+	status=0
+	wait $pid || status=$?
+	[ "$status" = 143 ]
 	((SECONDS < 5))
 	exec 4>&-
 	# --move deleted nothing: the archive never completed.
@@ -396,13 +398,13 @@ magic() {
 @test "leases renamed in place during a slowed export: each ID exactly once" {
 	require_cmd strace bsdtar
 	spool init q --lease 10m
-	for i in $(seq 1 200); do echo "m$i"; done | spool push q -l | sort >pushed
-	spool pop q -n 100 >tokens
+	for i in $(seq 1 60); do echo "m$i"; done | spool push q -l | sort >pushed
+	spool pop q -n 20 >tokens
 	(
 		while [ ! -e stop ]; do
 			xargs -a tokens spool touch --lease 10m >/dev/null ||
 			    exit 1
-			sleep 0.02
+			sleep 0.05
 		done
 	) 3>&- &
 	toucher=$!
@@ -414,5 +416,5 @@ magic() {
 	    sed -n 's,^\(new\|retry\|dead\)/\(.\{31\}\).*,\2,p' | sort >ids
 	[ -z "$(uniq -d ids)" ]
 	diff pushed ids
-	[ "$(grep -c '^retry/' <(bsdtar -tf out.tar))" = 100 ]
+	[ "$(grep -c '^retry/' <(bsdtar -tf out.tar))" = 20 ]
 }
