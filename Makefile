@@ -199,10 +199,10 @@ uninstall:
 	done
 
 test: deps-test
-	+@tests/run
+	@tests/run
 
 torture: deps-torture
-	+@SPOOL_TORTURE=long tests/run
+	@SPOOL_TORTURE=long tests/run
 
 demo: all
 	@sh tests/demo.sh
