@@ -139,10 +139,13 @@ files_under() {
 	run -0 tmake install PREFIX="$PWD/p"
 	write_program
 	export PKG_CONFIG_PATH="$PWD/p/lib/pkgconfig"
+	# The .pc file's static flags, with libspool itself taken from the .a.
+	local libs
+	libs=$(pkg-config --static --libs libspool)
+	[[ $libs == *-lspool* ]]
 	# shellcheck disable=SC2046
 	cc -o prog prog.c $(pkg-config --cflags libspool) \
-	    -Wl,-Bstatic $(pkg-config --libs libspool) -Wl,-Bdynamic \
-	    $(pkg-config --libs libarchive)
+	    ${libs/-lspool/-Wl,-Bstatic -lspool -Wl,-Bdynamic}
 	run -0 readelf -d prog
 	[[ $output != *libspool* ]]
 	rm -r p
