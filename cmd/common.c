@@ -2,11 +2,14 @@
  * common.c: what the subcommands share: opening a queue by name, mapping
  * errors to exit statuses, the one number parser, escaped printing.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -20,6 +23,22 @@ exit_for_errno(int err)
 	default:
 		return EX_IOERR;
 	}
+}
+
+/*
+ * Root acting on a queue that anyone may write could be fed planted
+ * work; say so, as sshd's StrictModes does (the work goes on).
+ */
+static void
+warn_if_shared(const char *queue, const char *path)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || stat(path, &st) == -1 || !(st.st_mode & S_IWOTH))
+		return;
+	fprintf(stderr, "spool: %s: ", cmd_name);
+	print_escaped(stderr, queue);
+	fprintf(stderr, ": warning: the queue is writable by others\n");
 }
 
 struct spool *
@@ -56,6 +75,7 @@ open_queue(const char *queue, unsigned flags, int *status)
 		errno = err;
 		return NULL;
 	}
+	warn_if_shared(queue, path);
 	free(path);
 	return q;
 }

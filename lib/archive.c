@@ -560,7 +560,7 @@ open_message(struct exporter *x, const struct spool_entry *e, struct stat *st)
 		return -1;
 	if (fstat(fd, st) == -1)
 		goto fail;
-	if (!S_ISREG(st->st_mode) || st->st_nlink != 1) {
+	if (!is_message(x->q, st)) {
 		errno = S_ISREG(st->st_mode) ? EBUSY : EINVAL;
 		goto fail;
 	}

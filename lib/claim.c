@@ -11,6 +11,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -175,7 +176,11 @@ try_claim(struct spool *q, int lfd, const char *rel, const char *name,
 		return SPOOL_EMPTY;
 	}
 	if (before.st_nlink != 1)
-		return SPOOL_EMPTY; /* being moved by link+unlink */
+		return SPOOL_EMPTY; /* being moved by link+unlink, or planted */
+	if (!is_message(q, &before)) {
+		warnq(q, rel, "not owned by the queue, or unreadable; skipped");
+		return SPOOL_EMPTY;
+	}
 	if (format_name(cur, sizeof(cur), e.id, e.attempts + 1, e.size, 'l',
 		deadline) == -1)
 		return SPOOL_EMPTY;
@@ -336,7 +341,7 @@ looks_like_name(const char *name)
 struct leafscan {
 	struct pass *p;
 	const char *rel;
-	int retry, parse;
+	int retry, parse, full;
 	struct cand *c; /* the K smallest, heap-ordered through h */
 	size_t k, h[NCAND], seen;
 };
@@ -349,8 +354,6 @@ scan_name(void *arg, int fd, const char *name, unsigned char type)
 	struct cand *c = ls->c;
 	struct spool_entry e;
 
-	(void)fd;
-	(void)type;
 	ls->seen++;
 	if (!looks_like_name(name) ||
 	    (ls->parse && parse_name_kind(name, &e) != (ls->retry ? 'd' : 0))) {
@@ -364,6 +367,15 @@ scan_name(void *arg, int fd, const char *name, unsigned char type)
 	}
 	if (ls->retry && e.deadline_ms > p->now)
 		return 0;
+	/* The slow path looks at each file: planted ones cannot crowd out. */
+	if (ls->full) {
+		struct stat st;
+
+		if ((type != DT_REG && type != DT_UNKNOWN) ||
+		    fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !is_message(p->q, &st))
+			return 0;
+	}
 	/* Most names cannot enter the K smallest: skip them cheaply. */
 	if (ls->k == NCAND && strcmp(name, c[ls->h[0]].name) >= 0)
 		return 0;
@@ -377,6 +389,31 @@ scan_name(void *arg, int fd, const char *name, unsigned char type)
 	} else {
 		memcpy(c[ls->h[0]].name, name, strlen(name) + 1);
 		heap_down(c, ls->h, ls->k);
+	}
+	return 0;
+}
+
+/*
+ * Is NAME in the leaf LFD a message file?  What is not (a link, a FIFO,
+ * a directory, a planted hard link, a foreign file) is reported by a
+ * pass that reports, and left alone.
+ */
+static int
+leaf_file_ok(struct pass *p, int lfd, const char *rel, const char *name)
+{
+	struct stat st;
+	char where[320];
+
+	if (fstatat(lfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0; /* gone: someone claimed it */
+	if (is_message(p->q, &st))
+		return 1;
+	if (p->warn && !(S_ISREG(st.st_mode) && st.st_nlink == 2)) {
+		snprintf(where, sizeof(where), "%s/%s", rel, name);
+		warnq(p->q, where,
+		    S_ISREG(st.st_mode) ? "not owned by the queue, or "
+					  "unreadable; skipped"
+					: "not a regular file; skipped");
 	}
 	return 0;
 }
@@ -402,14 +439,17 @@ scan_leaf(
 	ls.rel = rel;
 	ls.retry = retry;
 	ls.parse = retry || full;
+	ls.full = full;
 	ls.c = p->c + p->n;
 	if (fstat(lfd, &st) == -1 || walk_dir(lfd, scan_name, &ls) == -1)
 		return -1;
 	p->sig = mix(p->sig, &st);
 	*seen = ls.seen;
-	/* Keep the well-formed survivors. */
+	/* Keep the well-formed survivors that are message files. */
 	for (i = j = 0; i < ls.k; i++) {
 		if (!ls.parse && parse_name_kind(ls.c[i].name, &e) != 0)
+			continue;
+		if (!full && !leaf_file_ok(p, lfd, rel, ls.c[i].name))
 			continue;
 		if (i != j)
 			memcpy(

@@ -86,7 +86,9 @@ struct spool {
 	int tmpfd;
 	int infofd; /* -1 until first needed */
 	unsigned flags;
-	unsigned dirmode;  /* the queue directory's mode, for buckets */
+	unsigned dirmode; /* the queue directory's mode, for buckets */
+	uid_t uid;        /* the queue directory's owner and group */
+	gid_t gid;
 	unsigned filemode; /* dirmode without x bits, for message files */
 	struct spool_config cfg;
 	spool_warn_fn *warn;
@@ -211,6 +213,13 @@ int tmp_publish(struct spool *, const char *id, int fd, uint64_t size,
 void tmp_abort(struct spool *, const char *id, int fd);
 int target_of(const char *id, uint64_t size, enum spool_state state,
     unsigned attempts, int64_t due_ms, struct target *t);
+
+/*
+ * Is ST a message file this queue may deliver: a regular file with one
+ * link, readable by its owner, owned by the queue's owner or, in a group
+ * queue, by its group?  Anything else was planted, and is left alone.
+ */
+int is_message(const struct spool *, const struct stat *st);
 
 /* Claims (claim.c). */
 int safe_open(int dirfd, const char *name, struct stat *st);

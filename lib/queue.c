@@ -313,6 +313,8 @@ spool_open(const char *path, unsigned flags)
 	if (fstat(q->rootfd, &st) == -1)
 		return open_fail(q, errno, "%s", strerror(errno));
 	q->dirmode = st.st_mode & 07777;
+	q->uid = st.st_uid;
+	q->gid = st.st_gid;
 	q->filemode = q->dirmode & 0666;
 	for (i = 0; i < SPOOL_NSTATES; i++)
 		if (open_sub(q, spool_state_name(i), &q->dirfd[i]) == NULL)
@@ -424,6 +426,16 @@ inval:
 	snprintf(open_err, sizeof(open_err), "not a spool token");
 	errno = EINVAL;
 	return NULL;
+}
+
+int
+is_message(const struct spool *q, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1 ||
+	    !(st->st_mode & S_IRUSR))
+		return 0;
+	return st->st_uid == q->uid ||
+	       ((q->dirmode & 0070) != 0 && st->st_gid == q->gid);
 }
 
 const char *

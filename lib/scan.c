@@ -406,6 +406,11 @@ spool_open_entry(struct spool *q, const struct spool_entry *e)
 		if (fd == -1 && (errno != ENOENT || e->state == SPOOL_CUR))
 			break;
 	}
+	if (fd != -1 && !is_message(q, &st)) {
+		close(fd);
+		fd = -1;
+		errno = EPERM;
+	}
 	if (fd == -1)
 		return seterr(q, "open %s/%s/%s", spool_state_name(e->state),
 		    e->bucket, e->name);
@@ -615,6 +620,26 @@ stat_once(struct spool *q, struct spool_stats *s)
 }
 
 /* Unlinks E, wherever it is.  Returns 0, SPOOL_EMPTY if gone, or -1. */
+/*
+ * Is E, in DFD, a message file (and not something planted under a
+ * message's name, which kick and purge must leave where it is)?  A file
+ * that is gone counts as a message: the caller's own call says so.
+ */
+static int
+planted_not(struct spool *q, int dfd, const struct spool_entry *e)
+{
+	struct stat st;
+	char rel[SPOOL_NAME_SIZE + 48];
+
+	if (fstatat(dfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    is_message(q, &st))
+		return 1;
+	snprintf(rel, sizeof(rel), "%s/%s%s%s", spool_state_name(e->state),
+	    e->bucket, *e->bucket ? "/" : "", e->name);
+	warnq(q, rel, "not owned by the queue, or not one file; left alone");
+	return 0;
+}
+
 static int
 remove_entry(struct spool *q, const struct spool_entry *e)
 {
@@ -624,6 +649,8 @@ remove_entry(struct spool *q, const struct spool_entry *e)
 		if ((dfd = entry_dir(q, e, i)) == -1)
 			return errno == ENOENT ? SPOOL_EMPTY
 					       : seterr(q, "purge");
+		if (!planted_not(q, dfd, e))
+			return SPOOL_EMPTY;
 		if ((rc = unlinkat(dfd, e->name, 0)) == -1 && errno != ENOENT)
 			return seterr(q, "unlink %s", e->name);
 	}
@@ -649,6 +676,8 @@ kick_entry(struct spool *q, const struct spool_entry *e)
 		if ((dfd = entry_dir(q, e, i)) == -1)
 			return errno == ENOENT ? SPOOL_EMPTY
 					       : seterr(q, "kick");
+		if (!planted_not(q, dfd, e))
+			return SPOOL_EMPTY;
 		rc = move_into(q, dfd, e->name, rel, SPOOL_NEW, &t, &lfd);
 	}
 	if (rc == EEXIST) {
@@ -766,10 +795,63 @@ prune_buckets(
 	return 0;
 }
 
+/* One leaf of new/ or dead/, listed, for the two-states check. */
+struct leafcache {
+	enum spool_state state;
+	char bucket[24];
+	int valid;
+	struct names n;
+};
+
+static int
+cmpid(const void *key, const void *elem)
+{
+	return strncmp(key, *(char *const *)elem, SPOOL_ID_LEN);
+}
+
+/* Is E's ID also in STATE (new/ or dead/, where its bucket is known)? */
+static int
+in_state(struct spool *q, struct leafcache *c, enum spool_state state,
+    const struct spool_entry *e)
+{
+	char top[16], leaf[8], bucket[24];
+	int fd;
+
+	bucket_of(id_time_us(e->id), id_priority(e->id), top, leaf);
+	snprintf(bucket, sizeof(bucket), "%s/%s", top, leaf);
+	if (!c->valid || c->state != state || strcmp(c->bucket, bucket) != 0) {
+		names_free(&c->n);
+		c->valid = 1;
+		c->state = state;
+		snprintf(c->bucket, sizeof(c->bucket), "%s", bucket);
+		if ((fd = open_bucket(q, state, top, leaf, 0, NULL)) != -1) {
+			list_dir(fd, &c->n);
+			close(fd);
+		}
+	}
+	return c->n.n > 0 &&
+	       bsearch(e->id, c->n.v, c->n.n, sizeof(*c->n.v), cmpid) != NULL;
+}
+
+static void
+twice(struct spool *q, struct spool_gc_report *r, const struct spool_entry *e,
+    enum spool_state other)
+{
+	char rel[SPOOL_NAME_SIZE + 48], why[64];
+
+	snprintf(rel, sizeof(rel), "%s/%s%s%s", spool_state_name(e->state),
+	    e->bucket, *e->bucket ? "/" : "", e->name);
+	snprintf(why, sizeof(why), "the same ID is also in %s/; left alone",
+	    spool_state_name(other));
+	warnq(q, rel, why);
+	r->foreign++;
+}
+
 static int
 gc_once(struct spool *q, struct spool_gc_report *r)
 {
 	struct spool_gc_report local;
+	struct leafcache seen[2];
 	struct spool_iter *it;
 	struct spool_entry e;
 	int rc = 0;
@@ -782,12 +864,25 @@ gc_once(struct spool *q, struct spool_gc_report *r)
 	    prune_buckets(q, SPOOL_RETRY, r) == -1 ||
 	    prune_buckets(q, SPOOL_DEAD, r) == -1)
 		return -1;
-	/* Walk the messages once so that junk among them is reported. */
+	/*
+	 * Walk the messages once, so that junk among them is reported, and
+	 * so is an ID found in two states (new/ and dead/ are bucketed by
+	 * ID, so each message costs a look into one cached leaf).
+	 */
 	if ((it = spool_iter_new(q, SPOOL_ALL_STATES)) == NULL)
 		return -1;
 	it->report = r;
-	while ((rc = spool_iter_next(it, &e)) == 0)
-		;
+	memset(seen, 0, sizeof(seen));
+	while ((rc = spool_iter_next(it, &e)) == 0) {
+		if (e.state != SPOOL_NEW &&
+		    in_state(q, &seen[0], SPOOL_NEW, &e))
+			twice(q, r, &e, SPOOL_NEW);
+		if (e.state != SPOOL_DEAD &&
+		    in_state(q, &seen[1], SPOOL_DEAD, &e))
+			twice(q, r, &e, SPOOL_DEAD);
+	}
+	names_free(&seen[0].n);
+	names_free(&seen[1].n);
 	spool_iter_free(it);
 	return rc == -1 ? -1 : 0;
 }
