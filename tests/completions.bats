@@ -2,6 +2,7 @@
 # completions.bats: the bash, zsh and fish completions offer every
 # subcommand of the dispatch table, every option spool(1) documents, and
 # queue names, IDs and tokens from a real queue root.
+# tests/run: no-sanitizer (shell scripts and --help text: the ASan pass adds nothing)
 
 load helper
 

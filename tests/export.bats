@@ -1,5 +1,7 @@
 #!/usr/bin/env bats
 # spool export: a consistent archive of a live queue, in every format.
+# tests/run: no-sanitizer (over a minute under ASan; the archive reader is
+# fuzzed under ASan and UBSan, the writer runs in the normal build only)
 
 load helper
 

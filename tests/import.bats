@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # spool import: hostile archives in, only well-formed messages out, each
 # through the durable push path; nothing ever written outside the queue.
+# tests/run: no-sanitizer (slow under ASan; tests/fuzz/fuzz_archive.c runs
+# the same reader under ASan and UBSan)
 
 load helper
 

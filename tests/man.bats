@@ -2,6 +2,7 @@
 # man.bats: the manual pages agree with the code: every subcommand, every
 # option its --help shows, every exit status, every environment variable
 # the code reads, and every function and constant of spool.h is documented.
+# tests/run: no-sanitizer (documentation against code: the ASan pass adds nothing)
 
 load helper
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # spool stat: counts, bytes, ages, rates; table, JSON, Prometheus, ages
 # histogram and the live view.
+# tests/run: no-sanitizer (the live view is driven through tmux, slow under
+# ASan; the iterator and stat code are exercised by list, gc and the units)
 
 load helper
 
