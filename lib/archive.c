@@ -43,6 +43,7 @@
 #define META_MAX 65536
 #define IOBUF_SIZE (1 << 16)
 #define EXPORT_MAX_PASSES 16
+#define BUSY_PASSES 4 /* after so many, two links is no move under way */
 #define IMPORT_MAX_ENTRIES 10000000ULL
 #define IMPORT_MAX_TOTAL (64ULL << 30)
 #define BATCH_MAX 1024
@@ -267,6 +268,7 @@ struct exporter {
 	char *buf;
 	int64_t start_ms;
 	uint64_t added_old, vanished, histories;
+	unsigned pass;
 	int bfd, bstate; /* the bucket last opened */
 	char bucket[24];
 	int64_t ino;
@@ -560,8 +562,12 @@ open_message(struct exporter *x, const struct spool_entry *e, struct stat *st)
 		return -1;
 	if (fstat(fd, st) == -1)
 		goto fail;
+	if (S_ISREG(st->st_mode) && st->st_nlink == 2) {
+		errno = EBUSY; /* a move by link and unlink: look again */
+		goto fail;
+	}
 	if (!is_message(x->q, st)) {
-		errno = S_ISREG(st->st_mode) ? EBUSY : EINVAL;
+		errno = EINVAL; /* planted, foreign or unreadable: skip it */
 		goto fail;
 	}
 	return fd;
@@ -617,6 +623,7 @@ static int
 export_one(struct exporter *x, const struct spool_entry *e)
 {
 	char path[SPOOL_NAME_SIZE + 8], name[SPOOL_NAME_SIZE];
+	char rel[SPOOL_NAME_SIZE + 40];
 	enum spool_state as = e->state;
 	struct stat st;
 	int fd, rc = -1;
@@ -632,10 +639,18 @@ export_one(struct exporter *x, const struct spool_entry *e)
 	} else
 		snprintf(name, sizeof(name), "%s", e->name);
 	snprintf(path, sizeof(path), "%s/%s", spool_state_name(as), name);
+	/* Where it is in the queue, for warnings. */
+	snprintf(rel, sizeof(rel), "%s/%s%s%s", spool_state_name(e->state),
+	    e->bucket, *e->bucket ? "/" : "", e->name);
 	if ((fd = open_message(x, e, &st)) == -1 &&
 	    (errno == ENOENT || errno == EBUSY) && e->state == SPOOL_CUR)
 		fd = open_relocated(x, e, &st);
 	if (fd == -1) {
+		if (errno == EBUSY && x->pass >= BUSY_PASSES) {
+			/* Two links for passes on end: not a move, a plant. */
+			warnq(x->q, rel, "two links; not exported");
+			return 0;
+		}
 		if (errno == ENOENT || errno == EBUSY) {
 			/*
 			 * Moved, or mid-move: the next pass finds it.  One
@@ -647,17 +662,16 @@ export_one(struct exporter *x, const struct spool_entry *e)
 			return 0;
 		}
 		if (errno == ELOOP || errno == EINVAL) {
-			/* Swapped for a symlink or a non-file since listed. */
-			warnq(x->q, path, "not a regular file; not exported");
+			/* A symlink, a non-file, a foreign or extra link. */
+			warnq(x->q, rel,
+			    "not a message the queue owns; not exported");
 			return 0;
 		}
-		return seterr(x->q, "open %s/%s%s%s",
-		    spool_state_name(e->state), e->bucket,
-		    *e->bucket ? "/" : "", e->name);
+		return seterr(x->q, "open %s", rel);
 	}
 	if ((uint64_t)st.st_size != e->size) {
 		/* Its name says otherwise: not a file spool wrote. */
-		warnq(x->q, path, "size differs from its name; not exported");
+		warnq(x->q, rel, "size differs from its name; not exported");
 		rc = 0;
 		goto out;
 	}
@@ -743,6 +757,7 @@ export_scan(struct exporter *x, unsigned mask)
 	unsigned pass;
 
 	for (pass = 1; pass <= EXPORT_MAX_PASSES; pass++) {
+		x->pass = pass;
 		x->added_old = x->vanished = 0;
 		if (list_histories(x) == -1 || export_pass(x, mask) == -1)
 			return -1;

@@ -296,13 +296,17 @@ magic() {
 	ln -s "$PWD/outside" "$d/1000000000000000000000000000000.a0.s7"
 	mkfifo "$d/2000000000000000000000000000000.a0.s0"
 	echo junk >"$d/not-a-message"
+	echo hardsecret >hard
+	ln hard "$d/3000000000000000000000000000000.a0.s11"
 	run -0 --separate-stderr timeout 20 spool export q -o out.tar
 	[[ "$stderr" == *"1000000000000000000000000000000"* ]]
+	[[ "$stderr" == *"3000000000000000000000000000000"* ]]
 	run -0 bsdtar -tf out.tar
 	[ "${#lines[@]}" = 3 ]
 	[[ "${lines[1]}" == "new/${f##*/}" ]]
 	run -0 bsdtar -xOf out.tar
 	[[ "$output" != *secret* ]]
+	[ "$(cat hard)" = hardsecret ]
 }
 
 @test "progress shows on a terminal, never with --quiet or without a terminal" {
