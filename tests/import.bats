@@ -430,7 +430,7 @@ make_bomb() {
 	spool export q -o a.tar
 	mkfifo in
 	# Half the archive, then silence.
-	{ head -c $(($(stat -c %s a.tar) / 2)) a.tar; sleep 20; } >in 3>&- &
+	{ head -c $(($(stat -c %s a.tar) / 2)) a.tar; exec sleep 20; } >in 3>&- &
 	feeder=$!
 	spool import r <in 3>&- &
 	pid=$!
