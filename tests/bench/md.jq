@@ -21,10 +21,10 @@ def cell: tostring | gsub("\\|"; "\\|");
  + " | " + (if .reps == 0 then "FAILED: " + (.error // "" | split("\n")[0])
             else .desc end | cell) + " |"),
 "",
-"| ratio | value | target | met | what |",
-"|---|--:|---|---|---|",
+"| suite | ratio | value | target | met | what |",
+"|---|---|--:|---|---|---|",
 (.records[] | select(.kind == "ratio") |
- "| " + .label + " | " + (.value | num) + " | "
+ "| " + .suite + " | " + .label + " | " + (.value | num) + " | "
  + (if .op == "~" then "-" else .op + " " + (.target | tostring) end) + " | "
  + (if .op == "~" then "info" elif .pass == null then "n/a"
     elif .pass then "yes" else "**no**" end)
