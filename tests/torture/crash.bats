@@ -57,3 +57,7 @@ setup() {
 	[[ "$output" == *"checkq: I3 "*"payload short"* ]]
 	[[ "$output" == *"points, "*" failed"* ]]
 }
+
+@test "A: SIGKILL at every queue syscall of spool run: each message ran or is still there, and comes back" {
+	tt_sweep run kill
+}
