@@ -5,6 +5,7 @@
  * in the sorted table, runs it, then flushes stdout and fails on a write
  * error, so that "spool list q >/dev/full" cannot claim success.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,90 @@ struct command {
 	int (*fn)(int, char **);
 	const char *synopsis;
 	const char *summary;
+};
+
+/* What --help says of each command's options, as spool(1) does. */
+static const struct {
+	const char *name, *text;
+} options[] = {
+    {"ack", ""},
+    {"export",
+	"  -o, --output FILE|-    the archive (default: standard output)\n"
+	"      --state S[,S]|all  the states to export (default: all)\n"
+	"      --format F         tar, pax, cpio, zip or 7zip (default: by "
+	"FILE)\n"
+	"      --compress C       gzip, bzip2, xz, zstd, lz4 or none\n"
+	"      --move             delete what the finished archive holds\n"
+	"  -q, --quiet            no progress line\n"},
+    {"gc", "      --json             one JSON object per queue\n"
+	   "  -q, --quiet            print nothing but errors\n"},
+    {"import",
+	"  -i, --input FILE|-     the archive (default: standard input)\n"
+	"      --state-as S       put every message in new, retry or dead\n"
+	"      --max-size N       largest message (default 1G)\n"
+	"      --max-entries N    most entries (default 10000000)\n"
+	"      --max-total N      most bytes in all (default 64G)\n"
+	"  -q, --quiet            no progress line\n"},
+    {"init",
+	"      --max-attempts N   claims before a failure is final (default "
+	"5)\n"
+	"      --lease DUR        how long a claim is exclusive (default 5m)\n"
+	"      --backoff MIN[:MAX]  retry delays, doubling, with jitter "
+	"(30s:1h)\n"
+	"      --group G          share the queue with group G (mode 2770)\n"
+	"      --mode MODE        the queue directory's octal mode\n"},
+    {"kick", "      --all              every message in the --from states\n"
+	     "      --from S[,S]       dead (default) or retry\n"
+	     "  -q, --quiet            do not print how many\n"},
+    {"list",
+	"  -s, --state S[,S]      only these states\n"
+	"  -n, --limit N          at most N lines\n"
+	"      --json             a JSON array\n"
+	"      --queues           the queue names under the default root\n"},
+    {"nack",
+	"      --delay DUR        due again after DUR (default: the backoff)\n"
+	"      --dead             give up on it now\n"
+	"      --reason TEXT      recorded in the message's history\n"},
+    {"pop",
+	"  -n N                   claim up to N messages (default 1)\n"
+	"      --wait[=DUR]       wait for a message (for DUR at most)\n"
+	"      --lease DUR        the claim's lease (default: the queue's)\n"
+	"      --ack              print the payload and delete the message\n"},
+    {"purge", "  -s, --state S[,S]      every message in these states\n"
+	      "      --older-than DUR   only messages enqueued longer ago\n"
+	      "  -q, --quiet            do not print how many\n"},
+    {"push", "  -m, --message TEXT     a message (repeatable)\n"
+	     "  -f, --file FILE        a file as a message (repeatable; - is "
+	     "stdin)\n"
+	     "  -l, --lines            each input line is a message\n"
+	     "  -0                     with -l: NUL-separated\n"
+	     "      --delay DUR        due only after DUR\n"
+	     "      --priority N       0 to 9, higher first (default 5)\n"
+	     "      --no-sync          skip fsync: fast, not durable\n"},
+    {"run",
+	"  -j, --jobs N|MIN:MAX   jobs at once, or scaled with the backlog\n"
+	"      --timeout DUR      stop a job that runs longer\n"
+	"      --grace DUR        time between SIGTERM and SIGKILL (default "
+	"10s)\n"
+	"      --max N            stop after N messages\n"
+	"      --batch N          up to N payload paths per invocation\n"
+	"      --rate N/s|N/m|N/h at most N starts per second, minute or hour\n"
+	"      --follow           keep waiting for work\n"
+	"      --dead-exit CODES  exit codes that give up at once (default "
+	"100)\n"
+	"      --lease DUR        the claims' lease (default: the queue's)\n"
+	"  -q, --quiet            no log lines\n"
+	"      --json             log lines as JSON\n"
+	"      --capture          keep the job's output in its history\n"},
+    {"show", "      --body             print only the payload\n"
+	     "      --json             a JSON object per message\n"},
+    {"stat",
+	"      --json             a JSON array\n"
+	"      --prometheus       node_exporter textfile format\n"
+	"      --watch[=DUR]      a live view, redrawn every DUR (q quits)\n"
+	"      --ages             a histogram of waiting messages' ages\n"},
+    {"touch",
+	"      --lease DUR        the new lease (default: the queue's)\n"},
 };
 
 /* Sorted by name. */
@@ -127,12 +212,20 @@ usage(const char *fmt, ...)
 int
 help(void)
 {
+	size_t i;
+
 	if (current == NULL) {
 		print_usage(stdout);
 		return EX_OK;
 	}
-	printf("usage: spool %s %s\n\n%s.\nSee spool(1) for details.\n",
-	    current->name, current->synopsis, current->summary);
+	printf("usage: spool %s %s\n\n%c%s.\n", current->name,
+	    current->synopsis, toupper((unsigned char)current->summary[0]),
+	    current->summary + 1);
+	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (strcmp(options[i].name, current->name) == 0 &&
+		    *options[i].text != '\0')
+			printf("\noptions:\n%s", options[i].text);
+	printf("\nSee spool(1) for details.\n");
 	return EX_OK;
 }
 
