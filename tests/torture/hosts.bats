@@ -112,7 +112,7 @@ require_bindfs() {
 @test "H3: a forgetful NFS client (ENOENT after success, readdir drops and repeats) loses nothing" {
 	# The lies go to spool only, never to the oracle: a wrapper in PATH.
 	mkdir -p "$D/bin"
-	printf '#!/bin/sh\nLD_PRELOAD=%s SHIM_PROB=%s exec %s "$@"\n' \
+	printf '#!/bin/sh\nLD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }%s" SHIM_PROB=%s exec %s "$@"\n' \
 	    "$TTB/liar.so" 2 "$(command -v spool)" >"$D/bin/spool"
 	chmod +x "$D/bin/spool"
 	mkdir -p "$D/s"
@@ -159,4 +159,17 @@ require_bindfs() {
 	    -e inject=getdents64:error=ESTALE:when=1+ spool pop "$q"
 	[ "$SECONDS" -lt 10 ]
 	[ "$(tt_files "$q" new)" = 1 ]
+}
+
+@test "H1: where RENAME_NOREPLACE is refused everywhere (noreplace.so), 2 x 2 workers still deliver exactly once" {
+	mkdir -p "$D/bin" "$D/s"
+	printf '#!/bin/sh\nLD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }%s" exec %s "$@"\n' \
+	    "$TTB/noreplace.so" "$(command -v spool)" >"$D/bin/spool"
+	chmod +x "$D/bin/spool"
+	local n=60
+	[ "$TT_LONG" = 1 ] && n=600
+	run -0 env PATH="$D/bin:$PATH" "$TT/storm" -l -p 2 -c 2 -n "$n" "$D/s"
+	echo "$output"
+	# The fallback left no second name behind.
+	[ -z "$(find "$D/s/q" -type f -links +1)" ]
 }

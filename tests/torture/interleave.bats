@@ -232,3 +232,46 @@ later() {
 		fi
 	done
 }
+
+@test "G: link+unlink fallback (no RENAME_NOREPLACE): two claims of one message, one wins" {
+	tt_push "$Q" 1 100
+	local nr=$TTB/noreplace.so name
+	name=$(basename "$(find "$Q/new" -type f)")
+	# Where does a claim check the file last before linking it?
+	cp -a "$Q" "$Q.ref"
+	strace -f -qq -o ref -e trace=newfstatat,linkat -E "LD_PRELOAD=$nr" \
+	    spool pop "$Q.ref" >/dev/null
+	k=$(awk -v name="$name" '
+	{ line = $0; sub(/^[0-9]+ +/, "", line) }
+	line ~ /^newfstatat\(/ { n++; if (index(line, name)) k = n }
+	line ~ /^linkat\(/ { print k; exit }' ref)
+	[ -n "$k" ] || skip "the claim makes no newfstatat of its candidate before linking"
+	# B has checked the file (one link) and stops before linking it...
+	strace -f -qq -o /dev/null -e trace=newfstatat \
+	    -e "inject=newfstatat:signal=STOP:when=$k" -E "LD_PRELOAD=$nr" \
+	    spool pop "$Q" >b.out 2>b.err 3>&- &
+	sb=$!
+	b=$(tracee "$sb")
+	tt_track "$sb" "$b"
+	wait_stopped "$b"
+	# ...A links it into cur/ and stops before unlinking the source...
+	strace -f -qq -o /dev/null -e trace=linkat \
+	    -e inject=linkat:signal=STOP:when=1 -E "LD_PRELOAD=$nr" \
+	    spool pop "$Q" >a.out 2>a.err 3>&- &
+	sa=$!
+	a=$(tracee "$sa")
+	tt_track "$sa" "$a"
+	wait_stopped "$a"
+	# ...B goes on (links and unlinks the source), then A.
+	kill -CONT "$b"
+	rb=0
+	wait "$sb" || rb=$?
+	kill -CONT "$a"
+	ra=0
+	wait "$sa" || ra=$?
+	echo "# A exited $ra: $(cat a.out a.err); B exited $rb: $(cat b.out b.err)"
+	# One claim: one file in cur/, one token handed out.
+	[ "$(find "$Q/cur" -type f | wc -l)" = 1 ]
+	[ "$(cat a.out b.out | grep -c .)" = 1 ]
+	tt_checkq "$Q"
+}

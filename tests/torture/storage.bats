@@ -207,3 +207,24 @@ EOF
 	cmp big out
 	rm -f big out
 }
+
+@test "E: short reads and writes, EINTR on writes (shortio.so): push, push -l, pop, export, import stay byte-exact" {
+	local s=$RANDOM
+	short() { LD_PRELOAD="$TTB/shortio.so" SHIM_SEED=$s "$@"; }
+	spool init "$Q" >/dev/null
+	tortool gen 1 1000000 >p
+	id=$(short spool push "$Q" <p)
+	echo "$id 1" >>"$LED/pushed"
+	tortool lines 10 50 300 >l
+	short spool push "$Q" -l <l >ids
+	paste -d' ' ids <(seq 10 59) >>"$LED/pushed"
+	tt_checkq "$Q"
+	tok=$(short spool pop "$Q")
+	[ "$(tt_id "$tok")" = "$id" ]
+	cmp p "$tok"
+	short spool export "$Q" -o a.tar.gz
+	spool init r >/dev/null
+	short spool import "$PWD/r" -i a.tar.gz --quiet
+	[ "$(find r/new r/retry -type f | wc -l)" = 51 ]
+	run -0 tortool check $(find r/new r/retry -type f)
+}
