@@ -223,8 +223,11 @@ EOF
 	[ "$(tt_id "$tok")" = "$id" ]
 	cmp p "$tok"
 	short spool export "$Q" -o a.tar.gz
-	spool init r >/dev/null
+	spool init "$PWD/r" >/dev/null
 	short spool import "$PWD/r" -i a.tar.gz --quiet
 	[ "$(find r/new r/retry -type f | wc -l)" = 51 ]
 	run -0 tortool check $(find r/new r/retry -type f)
+	# Writing a config is a write too.
+	run -0 short spool init "$PWD/r2" --lease 10m
+	run -0 short spool import "$PWD/r3" -i a.tar.gz --quiet
 }
