@@ -384,3 +384,88 @@ shared_dir() {
 	run -0 --separate-stderr spool push "$Q" -m x
 	[[ "$stderr" == *"writable"* ]]
 }
+
+@test "K: closed or odd standard streams: no crash, honest status, nothing half done" {
+	# stdout closed: the ID cannot be told, so not success; the message
+	# is kept (it was durable before the print).
+	# (Redirections inside sh -c: bats' run would give the command its
+	# own capture pipe, and a closed fd 0 would become that pipe.)
+	run sh -c 'spool push "$1" -m kept >&-' sh "$Q"
+	[ "$status" != 0 ] && [ "$status" -lt 128 ]
+	[ "$(find "$Q/new" -type f | wc -l)" = 1 ]
+	run -5 --separate-stderr sh -c 'spool push "$1" -m full >/dev/full' sh "$Q"
+	[[ "$stderr" == "spool: push: "* ]]
+	run -5 sh -c 'spool list "$1" >/dev/full' sh "$Q"
+	# A reader that goes away: an error or SIGPIPE, never a crash.
+	for i in $(seq 1 50); do spool push "$Q" -m "m$i" >/dev/null; done
+	run sh -c 'spool list "$1" | head -n 1' sh "$Q"
+	[ "$status" = 0 ]
+	# stdin closed, or a directory: nothing pushed, tmp/ clean.
+	run timeout 10 sh -c 'spool push "$1" <&- >/dev/null' sh "$Q"
+	[ "$status" = 2 ] || [ "$status" = 5 ]
+	run timeout 10 sh -c 'spool push "$1" <"$2" >/dev/null' sh "$Q" "$BATS_TEST_TMPDIR"
+	[ "$status" = 5 ]
+	[ -z "$(ls "$Q/tmp")" ]
+	[ "$(find "$Q/new" -type f | wc -l)" = 52 ]
+}
+
+@test "K: INT, TERM or HUP during a push on a slow stdin: tmp/ cleaned, nothing pushed" {
+	local sig
+	for sig in INT TERM HUP; do
+		mkfifo "slow.$sig"
+		# (A background job of a script starts with SIGINT ignored:
+		# give it the default disposition, as a terminal's job has.)
+		env --default-signal=INT spool push "$Q" <"slow.$sig" \
+		    >out 2>err 3>&- &
+		p=$!
+		exec 7>"slow.$sig"
+		echo "partial payload" >&7
+		wait_for "[ -n \"\$(ls '$Q/tmp')\" ]" 10
+		kill -"$sig" "$p"
+		wait_for "! kill -0 $p 2>/dev/null" 10 || kill -KILL "$p"
+		rc=0
+		wait "$p" || rc=$?
+		exec 7>&-
+		echo "# SIG$sig: push exited $rc"
+		[ "$rc" != 0 ]
+		[ -z "$(ls "$Q/tmp")" ]
+		[ -z "$(find "$Q/new" -type f)" ]
+	done
+}
+
+@test "K: payload sizes at the edges and odd bytes arrive byte-exact" {
+	local n
+	for n in 0 1 4095 4096 4097 65535 65536 65537; do
+		head -c "$n" /dev/urandom >p
+		id=$(spool push "$Q" <p)
+		t=$(spool pop "$Q")
+		cmp p "$t"
+		spool ack "$t"
+	done
+	printf 'crlf\r\nno final newline' >p
+	spool push "$Q" <p >/dev/null
+	spool pop "$Q" --ack >got
+	cmp p got
+	# A line of 1 MiB through push -l, and NUL-separated records.
+	head -c 1048576 /dev/urandom | base64 -w 0 >line
+	echo >>line
+	spool push "$Q" -l <line >/dev/null
+	spool pop "$Q" --ack >got
+	cmp <(tr -d '\n' <line) got
+	printf 'a\nb\0c\0' | spool push "$Q" -l -0 >/dev/null
+	spool pop "$Q" --ack >got
+	printf 'a\nb' | cmp - got
+}
+
+@test "K: bad arguments exit 2 with the synopsis" {
+	run -2 --separate-stderr spool push "$Q" --no-such-option
+	[[ "$stderr" == *"usage: spool push"* ]]
+	run -2 spool push
+	run -2 spool pop "$Q" -n 0
+	run -2 spool pop "$Q" --lease 5x
+	run -2 spool push "$Q" --delay -1s -m x
+	run -2 spool run "$Q" -j 0 -- true
+	run -2 spool run "$Q" -- 
+	run -2 spool nack
+	run -2 spool init "$Q" --max-attempts 0
+}
