@@ -275,3 +275,52 @@ later() {
 	[ "$(cat a.out b.out | grep -c .)" = 1 ]
 	tt_checkq "$Q"
 }
+
+@test "G6: export while messages move between states: each one in the archive exactly once" {
+	require_cmd bsdtar
+	local s
+	for s in $(seq 1 30); do tt_push "$Q" "$s" 50; done
+	# Churn: claim, touch (a rename in cur/), hand back, again and again.
+	cat >churn <<'EOS'
+#!/bin/sh
+while [ ! -e "$2" ]; do
+	t=$(spool pop "$1" --lease 1h) || continue
+	t2=$(spool touch "$t" --lease 2h) || t2=$t
+	spool nack "${t2:-$t}" --delay 0 >/dev/null 2>&1
+done
+EOS
+	chmod +x churn
+	./churn "$Q" stop 3>&- &
+	c1=$!
+	./churn "$Q" stop 3>&- &
+	c2=$!
+	tt_track "$c1" "$c2"
+	strace -f -qq -o /dev/null -e trace=getdents64 \
+	    -e inject=getdents64:delay_exit=20000 \
+	    spool export "$Q" -o all.tar --quiet
+	touch stop
+	wait "$c1" "$c2" || true
+	run -0 bsdtar -tf all.tar
+	ids=$(printf '%s\n' "${lines[@]}" | grep -E '^(new|retry|dead)/' |
+	    sed 's|.*/||' | cut -c1-31 | sort)
+	[ "$(echo "$ids" | wc -l)" = 30 ]
+	[ -z "$(echo "$ids" | uniq -d)" ]
+	[ "$(echo "$ids" | tr '\n' ' ')" = "$(cut -d' ' -f1 "$LED/pushed" | sort | tr '\n' ' ')" ]
+}
+
+@test "G7: a push while run --follow is still arming its watch is processed" {
+	require_strace_inject
+	strace -f -qq -o /dev/null -e trace=inotify_add_watch \
+	    -e inject=inotify_add_watch:delay_enter=500000 \
+	    spool run "$Q" --follow --quiet -- sh -c 'cat >>"$0"' "$PWD/got" 3>&- &
+	st=$!
+	r=$(tracee "$st")
+	tt_track "$st" "$r"
+	tortool gen 1 100 | spool push "$Q" >/dev/null
+	wait_for "[ -s got ]" 10
+	tortool check got
+	kill -TERM "$r"
+	rc=0
+	wait "$st" || rc=$?
+	[ "$rc" = 143 ] || [ "$rc" = 0 ]
+}
