@@ -25,6 +25,7 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 PKG_CONFIG ?= pkg-config
 INSTALL ?= install
+OBJCOPY ?= objcopy
 CFLAGS ?= -g
 
 VERSION := $(shell sed -n 's/^\#define SPOOL_VERSION "\(.*\)"/\1/p' lib/spool.h)
@@ -98,9 +99,28 @@ $(OUT)spool: $(CMD_OBJ) $(OUT)libspool.a
 	    $(HARDEN_LDFLAGS) -o $(TMP) $(CMD_OBJ) $(OUT)libspool.a \
 	    $(DL_LIBS) && mv -f $(TMP) $@
 
-$(OUT)libspool.a: $(LIB_OBJ)
+# Every object, every name: for the unit tests, which test internals too.
+$(B)/libspool-internal.a: $(LIB_OBJ)
 	$(call say,AR,$@)
 	$(Q)rm -f $(TMP) && $(AR) rcs $(TMP) $(LIB_OBJ) && mv -f $(TMP) $@
+
+ifeq ($(SANITIZE),1)
+$(OUT)libspool.a: $(B)/libspool-internal.a
+	$(Q)cp -f $< $(TMP) && mv -f $(TMP) $@
+else
+# The installed static library is one relocatable object whose only
+# global names are the spool_ API, so that a program linking it cannot
+# collide with the library's internal helpers (the shared library hides
+# them with a version script).  spool itself links this one: it may use
+# nothing but the API.
+$(OUT)libspool.a: $(LIB_OBJ) Makefile
+	$(call say,AR,$@)
+	$(Q)d=$(B)/ar.$$$$ && rm -rf $$d && mkdir -p $$d && \
+	    $(LD) -r -o $$d/libspool.o $(LIB_OBJ) && \
+	    $(OBJCOPY) --wildcard --keep-global-symbol='spool_*' \
+	    $$d/libspool.o && $(AR) rcs $$d/libspool.a $$d/libspool.o && \
+	    mv -f $$d/libspool.a $@ && rm -rf $$d
+endif
 
 # Only the spool_ names are exported from the shared library.
 $(B)/libspool.ver:
@@ -128,14 +148,15 @@ $(B)/%.o: %.c | deps-build
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fPIE -MMD -MP \
 	    -MF $(@:.o=.d) -MT $@ -c -o $(TMP) $< && mv -f $(TMP) $@
 
-# C unit tests: one program per tests/unit/*.c, linked with libspool.a.
+# C unit tests: one program per tests/unit/*.c, linked with every object.
 units: $(UNIT_BIN)
 
-$(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(OUT)libspool.a | deps-build
+$(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/libspool-internal.a \
+    | deps-build
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -fPIE -pie \
-	    $(LDFLAGS) $(HARDEN_LDFLAGS) -o $(TMP) $< $(OUT)libspool.a \
+	    $(LDFLAGS) $(HARDEN_LDFLAGS) -o $(TMP) $< $(B)/libspool-internal.a \
 	    $(DL_LIBS) && mv -f $(TMP) $@
 
 # The ASan+UBSan tree in build-asan/: spool, libspool.a, unit tests.

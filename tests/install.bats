@@ -168,6 +168,16 @@ files_under() {
 	run -1 grep -v '^spool_' <<<"$exported"
 }
 
+@test "the static library's only global names are the spool_ API" {
+	require_cmd nm
+	run -0 tmake install PREFIX="$PWD/p"
+	run -0 nm -g --defined-only p/lib/libspool.a
+	local names
+	names=$(printf '%s\n' "$output" | awk 'NF == 3 { print $3 }')
+	[[ $names == *spool_push* ]]
+	run -1 grep -v '^spool_' <<<"$names"
+}
+
 @test "make install with DESTDIR stages the files and records only PREFIX" {
 	run -0 tmake install PREFIX=/opt/spool DESTDIR="$PWD/stage"
 	[ -x stage/opt/spool/bin/spool ]
