@@ -223,3 +223,13 @@ healthy() {
 	echo "- 30" >>"$LED/maybe"
 	run -0 tt_checkq "$Q"
 }
+
+@test "checkq: a message whose push failed (ledger failed) breaks I2" {
+	healthy
+	id=$(mkmsg new 40)
+	echo "- 40" >>"$LED/maybe"
+	run -0 tt_checkq "$Q"
+	echo "- 40" >>"$LED/failed"
+	run -1 tt_checkq "$Q"
+	[[ "$output" == *"checkq: I2 $id: "*"payload 40 of a push that failed"* ]]
+}

@@ -96,6 +96,7 @@ later() {
 	wait "$slow" || rc=$?
 	[ "$rc" = 0 ]
 	# The slow one lost the race, and says so without an error.
+	echo "# slow gc: $(cat slow.out)"
 	grep -q 'reclaimed=0 ' slow.out
 	[ "$(tt_files "$Q" cur)" = 0 ]
 	[ "$(tt_files "$Q" retry)" = 1 ]

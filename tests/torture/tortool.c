@@ -424,6 +424,7 @@ static const char *state_names[NSTATES] = {"new", "cur", "retry", "dead"};
 #define L_ACKMAYBE 0x10u
 #define L_IMPORTED 0x20u
 #define L_KNOWNSEQ 0x40u
+#define L_FAILED 0x80u
 
 struct rec {
 	char id[ID_LEN + 1];
@@ -488,19 +489,42 @@ lookup(const char *id, int create)
 	}
 }
 
-/* Seqs of pushes that died before printing their ID ("maybe"). */
-static uint64_t *maybeseq;
-static size_t nmaybeseq, capmaybeseq;
+/*
+ * Seqs of pushes that died before printing their ID ("maybe"), and of
+ * pushes that failed cleanly ("failed").
+ */
+struct seqs {
+	uint64_t *v;
+	size_t n, cap;
+};
+static struct seqs maybeseq, failedseq;
+
+static void
+seqs_add(struct seqs *s, uint64_t seq)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap * 2 + 64;
+		if ((s->v = realloc(s->v, s->cap * sizeof(*s->v))) == NULL)
+			die("out of memory");
+	}
+	s->v[s->n++] = seq;
+}
+
+static int
+seqs_has(const struct seqs *s, uint64_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i] == seq)
+			return 1;
+	return 0;
+}
 
 static int
 is_maybe_seq(uint64_t seq)
 {
-	size_t i;
-
-	for (i = 0; i < nmaybeseq; i++)
-		if (maybeseq[i] == seq)
-			return 1;
-	return 0;
+	return seqs_has(&maybeseq, seq);
 }
 
 static int nviolations;
@@ -559,18 +583,12 @@ read_ledger(const char *dir, const char *name, unsigned bit)
 		if (k < 1)
 			continue;
 		if (strcmp(id, "-") == 0) {
-			/* A push killed before it printed: seq only. */
-			if (k == 2 && bit == L_MAYBE) {
-				if (nmaybeseq == capmaybeseq) {
-					capmaybeseq = capmaybeseq * 2 + 64;
-					maybeseq = realloc(maybeseq,
-					    capmaybeseq * sizeof(*maybeseq));
-					if (maybeseq == NULL)
-						die("out of memory");
-				}
-				maybeseq[nmaybeseq++] =
-				    strtoull(seqs, NULL, 10);
-			}
+			/* A push killed before it printed, or one that
+			 * failed: seq only. */
+			if (k == 2 && bit == L_MAYBE)
+				seqs_add(&maybeseq, strtoull(seqs, NULL, 10));
+			if (k == 2 && bit == L_FAILED)
+				seqs_add(&failedseq, strtoull(seqs, NULL, 10));
 			continue;
 		}
 		if (strlen(id) != ID_LEN || !is_id(id)) {
@@ -814,6 +832,10 @@ check_message(int qfd, int state, const char *bucket, const char *name)
 			violation("I3", nm.id,
 			    "%s: carries payload %" PRIu64 ", pushed %" PRIu64,
 			    rel, seq, r->seq);
+		else if (seqs_has(&failedseq, seq))
+			violation("I2", nm.id,
+			    "%s: payload %" PRIu64 " of a push that failed",
+			    rel, seq);
 		else if (!(r->ledgers & (L_PUSHED | L_MAYBE | L_IMPORTED)) &&
 			 is_maybe_seq(seq))
 			r->ledgers |= L_MAYBE;
@@ -1079,6 +1101,7 @@ cmd_checkq(int argc, char **argv)
 		die("%s: %s", queue, strerror(errno));
 	read_ledger(ledgers, "pushed", L_PUSHED);
 	read_ledger(ledgers, "maybe", L_MAYBE);
+	read_ledger(ledgers, "failed", L_FAILED);
 	read_ledger(ledgers, "imported", L_IMPORTED);
 	read_ledger(ledgers, "delivered", L_DELIVERED);
 	read_ledger(ledgers, "acked", L_ACKED);
