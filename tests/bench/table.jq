@@ -14,7 +14,8 @@ if .kind == "op" then
 	+ " " + ((.cpu_us // null) | if . == null or . == 0 then "-" else num end | lpad(8))
 	+ "  " + (if .reps == 0 then "FAILED: " + (.error // "") else .desc end)
 else
-	((if $ARGS.named.suite then .suite + ": " else "" end) + .label | rpad(26))
+	((if $ARGS.named.suite then .suite + ": " else "" end) + .label
+	 | rpad(if $ARGS.named.suite then 34 else 26 end))
 	+ " " + (.value | num | lpad(10)) + "    "
 	+ (if .op == "~" then "" else .op + " " + (.target | tostring) end | rpad(10))
 	+ (if .op == "~" then "info" elif .pass == null then "n/a " elif .pass then "ok  " else "MISS" end)
