@@ -127,10 +127,18 @@ guard_std_fds(void)
 	}
 }
 
+volatile sig_atomic_t signal_input_fd = -1;
+static int badfd = -1;
+
 static void
 on_signal(int sig)
 {
+	int err = errno;
+
 	caught_signal = sig;
+	if (signal_input_fd >= 0 && badfd >= 0)
+		dup2(badfd, signal_input_fd);
+	errno = err;
 }
 
 void
@@ -140,6 +148,8 @@ catch_signals(void)
 	struct sigaction sa;
 	size_t i;
 
+	if (badfd == -1)
+		badfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_signal;

@@ -53,6 +53,13 @@ void guard_std_fds(void);
  * SIGXFSZ are ignored: writes fail with EPIPE or EFBIG instead.
  */
 extern volatile sig_atomic_t caught_signal;
+/*
+ * The descriptor being read when a signal comes.  The handler points it
+ * at a write-only /dev/null, so that a read() about to start when the
+ * signal came fails (EBADF) instead of blocking on a silent pipe: the
+ * flag alone would be checked too early.
+ */
+extern volatile sig_atomic_t signal_input_fd;
 void catch_signals(void);
 void die_of_signal(void);
 

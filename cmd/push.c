@@ -141,8 +141,13 @@ push_each(struct push *p)
 		if (in->text != NULL)
 			r = spool_push(
 			    p->q, in->text, strlen(in->text), &p->opts, id);
-		else
-			r = spool_push_fd(p->q, in->fd, &p->opts, id);
+		else {
+			signal_input_fd = in->fd;
+			r = caught_signal
+				? (errno = EINTR, -1)
+				: spool_push_fd(p->q, in->fd, &p->opts, id);
+			signal_input_fd = -1;
+		}
 		if (r == -1) {
 			if (errno == EINTR && caught_signal)
 				return EX_IOERR;
@@ -305,8 +310,11 @@ push_lines(struct push *p)
 
 		if (in->text != NULL)
 			st = add(p, in->text, strlen(in->text), "-m");
-		else
+		else {
+			signal_input_fd = in->fd;
 			st = push_lines_of(p, in);
+			signal_input_fd = -1;
+		}
 	}
 	/* What was read before a bad line or a read error is still pushed. */
 	if (!caught_signal && !p->broken) {
