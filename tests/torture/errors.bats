@@ -70,12 +70,13 @@ setup() {
 
 @test "B long: every errno on every call, once and persistent, for every command" {
 	[ "$TT_LONG" = 1 ] || skip "long tier (SPOOL_TORTURE=long)"
-	local s e
-	for s in push-m push-stdin push-l pop ack nack touch gc kick; do
-		for e in EIO ENOSPC EDQUOT EIO+ ENOSPC+ EROFS EACCES EMFILE ESTALE; do
-			tt_sweep "$s" "$e"
+	local s e bad=0
+	for s in push-m push-stdin push-l pop ack nack touch gc kick import run; do
+		for e in EIO ENOSPC EDQUOT EIO+ ENOSPC+ EROFS EACCES EMFILE ESTALE ESTALE+; do
+			tt_sweep "$s" "$e" || bad=1
 		done
 	done
+	[ "$bad" = 0 ]
 }
 
 @test "B: libfiu fails 5% of POSIX reads, writes and syncs with EIO at random: exit 0 or 5, nothing half done" {
