@@ -103,12 +103,12 @@ abs_path(struct spool *q)
 }
 
 /*
- * Opens a message file without following links and checks that it is
- * a regular file with one link (two links: a fallback rename in
- * progress).  Returns a blocking read-only descriptor, or -1.
+ * Opens a regular file without following links, and without blocking
+ * on a planted FIFO.  Returns a blocking read-only descriptor with *ST
+ * filled, or -1 (EINVAL: not a regular file).
  */
 int
-safe_open(int dirfd, const char *name, struct stat *st)
+open_file(int dirfd, const char *name, struct stat *st)
 {
 	int fd, flags, err;
 
@@ -118,8 +118,8 @@ safe_open(int dirfd, const char *name, struct stat *st)
 		return -1;
 	if (fstat(fd, st) == -1)
 		goto fail;
-	if (!S_ISREG(st->st_mode) || st->st_nlink != 1) {
-		errno = S_ISREG(st->st_mode) ? EBUSY : EINVAL;
+	if (!S_ISREG(st->st_mode)) {
+		errno = EINVAL;
 		goto fail;
 	}
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
@@ -131,6 +131,23 @@ fail:
 	close(fd);
 	errno = err;
 	return -1;
+}
+
+/*
+ * As open_file(), and the file must have one link (two: a fallback
+ * rename in progress, or a planted hard link): EBUSY otherwise.
+ */
+int
+safe_open(int dirfd, const char *name, struct stat *st)
+{
+	int fd = open_file(dirfd, name, st);
+
+	if (fd != -1 && st->st_nlink != 1) {
+		close(fd);
+		errno = EBUSY;
+		return -1;
+	}
+	return fd;
 }
 
 /*
@@ -189,8 +206,13 @@ try_claim(struct spool *q, int lfd, const char *rel, const char *name,
 			return SPOOL_EMPTY;
 		return seterr(q, "claim %s", rel);
 	}
-	/* What we renamed must be what we checked, and still a file. */
-	fd = safe_open(q->dirfd[SPOOL_CUR], cur, &st);
+	/*
+	 * What we renamed must be what we checked, and still a file.  Any
+	 * link count: with the link+unlink fallback, a mover that lost to
+	 * us may not have taken its link back yet; the inode check below is
+	 * what matters.
+	 */
+	fd = open_file(q->dirfd[SPOOL_CUR], cur, &st);
 	if (fd == -1 && errno != ELOOP && errno != EINVAL && errno != EBUSY &&
 	    errno != ENXIO)
 		return give_back(q, lfd, name, cur, rel);

@@ -124,8 +124,9 @@ open_bucket(struct spool *q, enum spool_state state, const char *top,
  * RENAME_NOREPLACE, or, where the filesystem refuses that flag (FUSE,
  * NFS), a hard link then an unlink of the source.  In that window the
  * file has two names and a link count of 2, which readers treat as "not
- * ready".  Returns 0 or -1 with errno (ENOENT: FROM is gone, or the
- * target directory was removed; EEXIST: TO exists).
+ * ready".  Returns 0 or -1 with errno (ENOENT: FROM is gone, taken by
+ * another mover, or the target directory was removed; EEXIST: TO
+ * exists).
  */
 int
 move_noreplace(
@@ -138,7 +139,11 @@ move_noreplace(
 		return -1;
 	if (linkat(fromfd, from, tofd, to, 0) == -1)
 		return -1;
-	if (unlinkat(fromfd, from, 0) == -1 && errno != ENOENT) {
+	/*
+	 * Two movers can both link the source; the one whose unlink of it
+	 * succeeds has moved it.  The other takes its link back and lost.
+	 */
+	if (unlinkat(fromfd, from, 0) == -1) {
 		int err = errno;
 
 		unlinkat(tofd, to, 0);

@@ -222,6 +222,7 @@ int target_of(const char *id, uint64_t size, enum spool_state state,
 int is_message(const struct spool *, const struct stat *st);
 
 /* Claims (claim.c). */
+int open_file(int dirfd, const char *name, struct stat *st);
 int safe_open(int dirfd, const char *name, struct stat *st);
 int claimable(struct spool *);
 int settle_move(struct spool *, const char *name, const struct spool_entry *e,
