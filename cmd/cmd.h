@@ -65,6 +65,13 @@ int parse_int(const char *, int64_t min, int64_t max, int64_t *out);
 /* spool_parse_duration() with a usage error message naming OPT. */
 int parse_duration_opt(const char *opt, const char *arg, int64_t *ms);
 
+/*
+ * Installs a warning callback on Q that prints
+ * "spool: CMD: QUEUE: RELPATH: WHY", escaped, once per path and reason
+ * in the process.  QUEUE must outlive Q.
+ */
+void report_junk(struct spool *q, const char *queue);
+
 /* Writes S with unprintable bytes escaped as \ooo (for names, reasons). */
 void print_escaped(FILE *f, const char *s);
 

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,4 +130,53 @@ print_escaped(FILE *f, const char *s)
 		else
 			fputc(*p, f);
 	}
+}
+
+/*
+ * A rescan meets the same junk again: say it once per process.  Remembers
+ * up to JUNK_MAX reports by a 64-bit hash of path and reason; past that,
+ * repeats are printed rather than memory spent.
+ */
+#define JUNK_MAX 4096
+
+static int
+is_repeat(const char *relpath, const char *why)
+{
+	static uint64_t seen[JUNK_MAX];
+	static size_t nseen;
+	const unsigned char *p;
+	uint64_t h = 14695981039346656037ull;
+	size_t i;
+
+	for (p = (const unsigned char *)relpath; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (p = (const unsigned char *)why; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	for (i = 0; i < nseen; i++)
+		if (seen[i] == h)
+			return 1;
+	if (nseen < JUNK_MAX)
+		seen[nseen++] = h;
+	return 0;
+}
+
+static void
+print_junk(void *arg, const char *relpath, const char *why)
+{
+	if (is_repeat(relpath, why))
+		return;
+	fprintf(stderr, "spool: %s: ", cmd_name);
+	print_escaped(stderr, arg);
+	fputs(": ", stderr);
+	print_escaped(stderr, relpath);
+	fputs(": ", stderr);
+	print_escaped(stderr, why);
+	fputc('\n', stderr);
+}
+
+void
+report_junk(struct spool *q, const char *queue)
+{
+	spool_set_warn(q, print_junk, (void *)queue);
 }

@@ -19,13 +19,6 @@
 int bad_option(int c, char **argv);
 
 /*
- * Installs a warning callback on Q that prints
- * "spool: CMD: QUEUE: RELPATH: WHY", escaped, once per path and reason
- * in the process.  QUEUE must outlive Q.
- */
-void report_junk(struct spool *q, const char *queue);
-
-/*
  * Writes all of BUF to FD, retrying short writes.  An EINTR is retried
  * unless a signal was caught (see catch_signals()).  Returns 0, or -1
  * with errno set.

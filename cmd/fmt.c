@@ -199,18 +199,6 @@ parse_states(const char *arg, unsigned *mask)
 	return rc;
 }
 
-void
-warn_entry(void *arg, const char *relpath, const char *why)
-{
-	fprintf(stderr, "spool: %s: ", cmd_name);
-	print_escaped(stderr, arg != NULL ? (const char *)arg : "?");
-	fputs(": ", stderr);
-	print_escaped(stderr, relpath);
-	fputs(": ", stderr);
-	print_escaped(stderr, why);
-	fputc('\n', stderr);
-}
-
 static int
 cmp_names(const void *a, const void *b)
 {

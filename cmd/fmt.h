@@ -1,8 +1,7 @@
 /*
  * fmt.h: output helpers shared by the commands that look at queues (stat,
  * list, show, kick, purge, gc): JSON strings, times, human ages and sizes,
- * state lists, the warning printer, and the list of queues under the
- * default root.
+ * state lists, and the list of queues under the default root.
  */
 #ifndef FMT_H
 #define FMT_H
@@ -46,12 +45,6 @@ char *fmt_size(uint64_t bytes, char *buf, size_t size);
  * of SPOOL_STATE_BIT()s.  Returns 0, or -1 on an unknown or empty name.
  */
 int parse_states(const char *arg, unsigned *mask);
-
-/*
- * A spool_warn_fn that prints "spool: CMD: QUEUE: RELPATH: WHY" (escaped)
- * to stderr; ARG is the queue's name as the user gave it.
- */
-void warn_entry(void *arg, const char *relpath, const char *why);
 
 /*
  * Lists the queues under the default root: the subdirectories with a

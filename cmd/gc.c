@@ -56,7 +56,7 @@ gc_one(struct gc_out *o, const char *queue)
 
 	if ((q = open_queue(queue, 0, &status)) == NULL)
 		return status;
-	spool_set_warn(q, warn_entry, (void *)queue);
+	report_junk(q, queue);
 	status = EX_OK;
 	if (spool_gc(q, &r) == -1) {
 		qerr(queue, "%s", spool_error(q));

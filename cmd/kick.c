@@ -90,7 +90,7 @@ cmd_kick(int argc, char **argv)
 		}
 	if ((q = open_queue(argv[0], 0, &status)) == NULL)
 		return status;
-	spool_set_warn(q, warn_entry, argv[0]);
+	report_junk(q, argv[0]);
 	if (all) {
 		status = EX_OK;
 		if (spool_kick(q, NULL, mask, &moved) == -1) {

@@ -195,7 +195,7 @@ cmd_list(int argc, char **argv)
 		return usage(argc == 0 ? "missing QUEUE" : "too many operands");
 	if ((l.q = open_queue(argv[0], 0, &status)) == NULL)
 		return status;
-	spool_set_warn(l.q, warn_entry, argv[0]);
+	report_junk(l.q, argv[0]);
 	l.now_ms = clock_ms();
 	status = list_messages(&l, mask, argv[0]);
 	c = errno;

@@ -99,7 +99,7 @@ cmd_purge(int argc, char **argv)
 		return usage(NULL);
 	if ((q = open_queue(argv[0], 0, &status)) == NULL)
 		return status;
-	spool_set_warn(q, warn_entry, argv[0]);
+	report_junk(q, argv[0]);
 	status = EX_OK;
 	if (mask != 0) {
 		if (spool_purge(q, NULL, mask, older_ms, &deleted) == -1) {

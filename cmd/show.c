@@ -215,7 +215,7 @@ cmd_show(int argc, char **argv)
 		}
 	if ((q = open_queue(argv[0], 0, &st)) == NULL)
 		return st;
-	spool_set_warn(q, warn_entry, argv[0]);
+	report_junk(q, argv[0]);
 	if (m == JSON)
 		putchar('[');
 	for (i = 1; i < argc && !ferror(stdout); i++) {

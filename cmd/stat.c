@@ -120,7 +120,7 @@ collect(struct qstat *s, const char *name, int ages, struct spool_sample *base,
 		return status;
 	}
 	if (!quiet)
-		spool_set_warn(q, warn_entry, (void *)name);
+		report_junk(q, name);
 	s->now_ms = clock_ms();
 	if (spool_stat(q, &s->st) == -1 || (ages && count_ages(q, s) == -1)) {
 		snprintf(s->error, sizeof(s->error), "%s", spool_error(q));
