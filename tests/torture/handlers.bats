@@ -60,6 +60,7 @@ none_left() {
 }
 
 @test "J: a job that floods stderr: the runner's memory stays bounded, the reason is cut short" {
+	[ -x /usr/bin/time ] || skip "needs /usr/bin/time (apt-get install time)"
 	local mb=256
 	[ "$TT_LONG" = 1 ] && mb=1024
 	id=$(tortool gen 1 10 | spool push "$Q")
