@@ -28,12 +28,12 @@ build_req="gcc libc6-dev pkg-config libarchive-dev"
 # TESTING.md section 9, plus what the suites themselves call.
 test_opt="mandoc clang-format strace e2fsprogs util-linux xfsprogs
     faketime eatmydata fuse3 bindfs libarchive-tools zzuf fiu-utils clang
-    libclang-rt-14-dev jq zsh fish"
+    libclang-rt-14-dev jq zsh fish tmux valgrind time"
 
 case $mode in
 build) req=$build_req opt= ;;
 test) req="$build_req bats" opt=$test_opt ;;
-bench) req=$build_req opt=hyperfine ;;
+bench) req="$build_req jq" opt="hyperfine e2fsprogs" ;;
 torture) req="$build_req bats" opt="$test_opt afl++" ;;
 *)
 	echo "usage: tests/deps.sh build|test|bench|torture" >&2
