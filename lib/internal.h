@@ -115,7 +115,9 @@ struct target {
 /*
  * NFS: ESTALE means a directory we hold was replaced on the server.
  * Reopen everything from the queue's path and try again, a bounded
- * number of times; then the error stands.
+ * number of times; then the error stands.  A settle that finds its claim
+ * gone after an ESTALE cannot tell whether the failed try did the work,
+ * so it reports an error, not a stale token.
  */
 int reopen(struct spool *);
 #define ESTALE_TRIES 3
@@ -125,6 +127,14 @@ int reopen(struct spool *);
 		while ((rc_ = (call)) == -1 && errno == ESTALE &&              \
 		       n_++ < ESTALE_TRIES && reopen(q) == 0)                  \
 			;                                                      \
+		/* After ESTALE, "stale" may be our own first try's work. */   \
+		if (rc_ == SPOOL_STALE && n_ > 0) {                            \
+			errno = ESTALE;                                        \
+			snprintf((q)->err, sizeof((q)->err),                   \
+			    "outcome unknown after a stale file handle: the "  \
+			    "claim may or may not have been settled");         \
+			rc_ = -1;                                              \
+		}                                                              \
 		return rc_;                                                    \
 	} while (0)
 
