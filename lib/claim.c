@@ -486,22 +486,6 @@ scan_leaf(
 	return (int)j;
 }
 
-/* Is the leaf bucket for time range starting at START_US safely past? */
-static int
-leaf_is_old(int64_t start_us, int64_t now)
-{
-	return start_us + (1LL << 16) < (now - 2000) * 1000;
-}
-
-static int64_t
-leaf_start_us(const char *top, const char *leaf)
-{
-	const char *h = strchr(top, '.') ? strchr(top, '.') + 1 : top;
-
-	return (int64_t)(strtoull(h, NULL, 16) << 28 | strtoull(leaf, NULL, 16)
-							   << 16);
-}
-
 /* Reports DIR/NAME, which is not a bucket, in a pass that reports. */
 static void
 junk(struct pass *p, const char *dir, const char *name)
@@ -537,7 +521,7 @@ collect(struct pass *p, enum spool_state state)
 			junk(p, spool_state_name(state), tops.v[i]);
 			continue;
 		}
-		if (retry && leaf_start_us(tops.v[i], "000") > p->now * 1000)
+		if (retry && bucket_start_us(tops.v[i], "000") > p->now * 1000)
 			break;
 		if ((tfd = open_dir_at(sfd, tops.v[i])) == -1) {
 			if (errno != ENOENT && SKIPPABLE(errno))
@@ -564,7 +548,7 @@ collect(struct pass *p, enum spool_state state)
 				junk(p, rel, leaves.v[j]);
 				continue;
 			}
-			if (retry && leaf_start_us(tops.v[i], leaves.v[j]) >
+			if (retry && bucket_start_us(tops.v[i], leaves.v[j]) >
 					 p->now * 1000)
 				break;
 			snprintf(rel, sizeof(p->rel[0]), "%s/%s/%s",
@@ -596,12 +580,13 @@ collect(struct pass *p, enum spool_state state)
 			}
 			close(lfd);
 			if (got == 0 && seen == 0 &&
-			    leaf_is_old(
-				leaf_start_us(tops.v[i], leaves.v[j]), p->now))
+			    bucket_is_past(
+				bucket_start_us(tops.v[i], leaves.v[j]),
+				p->now))
 				unlinkat(tfd, leaves.v[j], AT_REMOVEDIR);
 		}
 		if (leaves.n == 0 &&
-		    leaf_is_old(leaf_start_us(tops.v[i], "fff"), p->now))
+		    bucket_is_past(bucket_start_us(tops.v[i], "fff"), p->now))
 			unlinkat(sfd, tops.v[i], AT_REMOVEDIR);
 		names_free(&leaves);
 		close(tfd);

@@ -156,6 +156,14 @@ int format_name(char *buf, size_t size, const char *id, unsigned attempts,
     uint64_t msgsize, char kind, int64_t when_ms);
 void bucket_of(int64_t t_us, int priority, char top[16], char leaf[8]);
 int is_bucket_top(const char *name, int with_priority);
+/*
+ * The start of the time range of the leaf TOP/LEAF (of a valid bucket),
+ * and whether a leaf starting at START_US ended safely before NOW (ms):
+ * only then may an empty one be removed.  LEAF "fff" stands for a whole
+ * top bucket.
+ */
+int64_t bucket_start_us(const char *top, const char *leaf);
+int bucket_is_past(int64_t start_us, int64_t now);
 int is_bucket_leaf(const char *name);
 
 /* Directories (dir.c). */

@@ -262,6 +262,21 @@ bucket_of(int64_t t_us, int priority, char top[16], char leaf[8])
 	snprintf(leaf, 8, "%03llx", (unsigned long long)((t >> 16) & 0xfff));
 }
 
+int64_t
+bucket_start_us(const char *top, const char *leaf)
+{
+	const char *h = strchr(top, '.') != NULL ? strchr(top, '.') + 1 : top;
+
+	return (int64_t)(hex_value(h, 8) << 28 | hex_value(leaf, 3) << 16);
+}
+
+int
+bucket_is_past(int64_t start_us, int64_t now)
+{
+	/* Two seconds of slack for producers whose clocks lag a little. */
+	return start_us + (1LL << 16) < (now - 2000) * 1000;
+}
+
 int
 is_bucket_top(const char *name, int with_priority)
 {

@@ -751,14 +751,14 @@ prune_buckets(
     struct spool *q, enum spool_state state, struct spool_gc_report *r)
 {
 	int sfd = q->dirfd[state], with_prio = state != SPOOL_RETRY;
-	int64_t horizon = (now_ms() - 2000) * 1000;
+	int64_t now = now_ms();
 	struct names tops, leaves;
 	size_t i, j;
 
 	if (list_dir(sfd, &tops) == -1)
 		return seterr(q, "list %s/", spool_state_name(state));
 	for (i = 0; i < tops.n; i++) {
-		const char *top = tops.v[i], *h;
+		const char *top = tops.v[i];
 		int tfd;
 
 		if (!is_bucket_top(top, with_prio)) {
@@ -766,7 +766,6 @@ prune_buckets(
 			    "not a bucket; left alone");
 			continue;
 		}
-		h = with_prio ? top + 2 : top;
 		if ((tfd = open_dir_at(sfd, top)) == -1 ||
 		    list_dir(tfd, &leaves) == -1) {
 			if (tfd != -1)
@@ -774,12 +773,9 @@ prune_buckets(
 			continue;
 		}
 		for (j = 0; j < leaves.n; j++) {
-			int64_t start =
-			    (int64_t)(strtoull(h, NULL, 16) << 28 |
-				      strtoull(leaves.v[j], NULL, 16) << 16);
-
 			if (!is_bucket_leaf(leaves.v[j]) ||
-			    start + (1LL << 16) >= horizon)
+			    !bucket_is_past(
+				bucket_start_us(top, leaves.v[j]), now))
 				continue;
 			if (unlinkat(tfd, leaves.v[j], AT_REMOVEDIR) == 0 &&
 			    r != NULL)
@@ -787,7 +783,7 @@ prune_buckets(
 		}
 		names_free(&leaves);
 		close(tfd);
-		if (((int64_t)strtoull(h, NULL, 16) + 1) << 28 < horizon &&
+		if (bucket_is_past(bucket_start_us(top, "fff"), now) &&
 		    unlinkat(sfd, top, AT_REMOVEDIR) == 0 && r != NULL)
 			r->buckets_removed++;
 	}
