@@ -185,10 +185,14 @@ move_into(struct spool *q, int fromfd, const char *from, const char *fromrel,
 		 * the bucket after we made it (make it again).  On NFS a
 		 * retransmitted rename may also report ENOENT after it
 		 * worked: the source gone and the target present is success.
+		 * That reading is sound only for a tmp/ file, whose target
+		 * name no other mover can make; two movers of one message
+		 * (two reclaims, two kicks) can make the same target name,
+		 * and then the loser would count the winner's move as its own.
 		 */
 		if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1) {
-			if (fstatat(*lfd, t->name, &st, AT_SYMLINK_NOFOLLOW) ==
-			    0)
+			if (fromfd == q->tmpfd && fstatat(*lfd, t->name, &st,
+						      AT_SYMLINK_NOFOLLOW) == 0)
 				return 0;
 			close(*lfd);
 			*lfd = -1;
