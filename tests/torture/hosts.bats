@@ -56,7 +56,7 @@ require_bindfs() {
 			h=$1 D=$2 opts=$3 secs=$4 tt=$5 fake=$6
 			hostname "host$h"
 			bindfs -o "$opts" "$D/backing" "$D/view" || exit 99
-			[ "$h" = B ] && export LD_PRELOAD=$fake FAKETIME=+0.5
+			[ "$h" = B ] && export LD_PRELOAD=$fake SHIM_SKEW=0.5
 			"$tt/worker" producer "$D/view" "$([ "$h" = A ] && echo 1 || echo 50000000)" 0 l &
 			p=$!
 			"$tt/worker" runner "$D/view" 4s &
@@ -67,7 +67,7 @@ require_bindfs() {
 			wait "$r"
 			wait
 			fusermount -u "$D/view" 2>/dev/null || umount "$D/view"
-		' host "$h" "$D" "$BINDFS_OPTS" "$secs" "$TT" "$TT_FAKETIME_LIB" \
+		' host "$h" "$D" "$BINDFS_OPTS" "$secs" "$TT" "$TTB/clock.so" \
 		    3>&- &
 		tt_track $!
 	done

@@ -1,6 +1,7 @@
 /*
  * clock.c: an LD_PRELOAD shim that freezes the wall clock at $SHIM_NOW
- * (seconds since the epoch, a fraction allowed) for clock_gettime() of
+ * (seconds since the epoch, a fraction allowed), or else moves it by
+ * $SHIM_SKEW seconds (a host whose clock is off), for clock_gettime() of
  * CLOCK_REALTIME and CLOCK_REALTIME_COARSE, gettimeofday() and time().
  * Monotonic clocks run as usual.
  *
@@ -37,9 +38,25 @@ clock_gettime(clockid_t id, struct timespec *ts)
 	int (*real)(clockid_t, struct timespec *) = (int (*)(
 	    clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
 
+	const char *skew = getenv("SHIM_SKEW");
+	int rc;
+
 	if ((id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE) && frozen(ts))
 		return 0;
-	return real(id, ts);
+	rc = real(id, ts);
+	if (rc == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE) &&
+	    skew != NULL && *skew != '\0') {
+		long long ns =
+		    (long long)(strtod(skew, NULL) * 1e9) + ts->tv_nsec;
+
+		ts->tv_sec += (time_t)(ns / 1000000000);
+		ts->tv_nsec = (long)(ns % 1000000000);
+		if (ts->tv_nsec < 0) {
+			ts->tv_nsec += 1000000000;
+			ts->tv_sec--;
+		}
+	}
+	return rc;
 }
 
 int
