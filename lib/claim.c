@@ -263,7 +263,12 @@ mix(uint64_t h, const struct stat *st)
 	return h;
 }
 
-/* How many of a leaf's smallest names one pass keeps as candidates. */
+/*
+ * How many of a leaf's smallest names a pass tries: all a retry/ leaf's
+ * due ones up to NCAND; up to CLAIM_KEEP of new/'s first leaf when the
+ * pass reads it (the untried stay in the handle's cache), and NCAND of
+ * them when it takes them from the cache.
+ */
 #define NCAND 16
 
 /* A candidate: a name in a leaf, kept with that leaf's descriptor. */
@@ -278,8 +283,10 @@ struct pass {
 	uint64_t sig; /* the directories listed, and their mtimes */
 	int warn;     /* report junk in this pass */
 	int64_t now;
-	struct cand c[2 * NCAND]; /* from new/, then from retry/ */
+	struct cand *c; /* from new/, then from retry/: small, or malloc'ed */
 	size_t n;
+	size_t keep; /* how many of new/'s leaf to keep: NCAND or CLAIM_KEEP */
+	struct cand small[2 * NCAND];
 	char rel[2][48]; /* the leaves they came from */
 	int fds[2];
 	size_t nfds;
@@ -295,6 +302,20 @@ pass_free(struct pass *p)
 	for (i = 0; i < p->nfds; i++)
 		close(p->fds[i]);
 	p->n = p->nfds = 0;
+	if (p->c != p->small)
+		free(p->c);
+	p->c = NULL;
+}
+
+static void
+pass_init(struct pass *p, struct spool *q)
+{
+	memset(p, 0, sizeof(*p));
+	p->q = q;
+	p->sig = 14695981039346656037ULL;
+	p->newfd = -1;
+	p->keep = NCAND;
+	p->c = p->small;
 }
 
 static int
@@ -365,7 +386,7 @@ struct leafscan {
 	const char *rel;
 	int retry, parse, full;
 	struct cand *c; /* the K smallest, heap-ordered through h */
-	size_t k, h[NCAND], seen;
+	size_t k, max, h[CLAIM_KEEP], seen;
 };
 
 static int
@@ -399,12 +420,12 @@ scan_name(void *arg, int fd, const char *name, unsigned char type)
 			return 0;
 	}
 	/* Most names cannot enter the K smallest: skip them cheaply. */
-	if (ls->k == NCAND && strcmp(name, c[ls->h[0]].name) >= 0)
+	if (ls->k == ls->max && strcmp(name, c[ls->h[0]].name) >= 0)
 		return 0;
 	if (strnlen(name, SPOOL_NAME_SIZE) >= SPOOL_NAME_SIZE)
 		return 0;
 	/* A max-heap of the K smallest: replace the largest. */
-	if (ls->k < NCAND) {
+	if (ls->k < ls->max) {
 		ls->h[ls->k] = ls->k;
 		memcpy(c[ls->k].name, name, strlen(name) + 1);
 		heap_up(c, ls->h, ls->k++);
@@ -441,7 +462,7 @@ leaf_file_ok(struct pass *p, int lfd, const char *rel, const char *name)
 }
 
 /*
- * Scans one leaf for its NCAND smallest claimable names, without sorting
+ * Scans one leaf for its smallest claimable names, without sorting
  * or parsing the rest: a leaf may hold thousands.  With FULL, every name
  * is parsed first (the slow path, for a leaf whose smallest names all
  * turned out malformed).  Adds the candidates to the pass and returns
@@ -462,6 +483,7 @@ scan_leaf(
 	ls.retry = retry;
 	ls.parse = retry || full;
 	ls.full = full;
+	ls.max = retry ? NCAND : p->keep;
 	ls.c = p->c + p->n;
 	if (fstat(lfd, &st) == -1 || walk_dir(lfd, scan_name, &ls) == -1)
 		return -1;
@@ -595,10 +617,6 @@ collect(struct pass *p, enum spool_state state)
 	return rc;
 }
 
-/*
- * One pass: gather candidates from new/ and due ones from retry/, and
- * try them in delivery order.  Returns 0 (claimed), SPOOL_EMPTY, or -1.
- */
 static void
 cache_drop(struct spool *q)
 {
@@ -607,22 +625,22 @@ cache_drop(struct spool *q)
 	if (q->cache->lfd != -1)
 		close(q->cache->lfd);
 	q->cache->lfd = -1;
-	q->cache->n = 0;
+	q->cache->n = q->cache->pos = 0;
 }
 
-/* Takes new/'s candidates from the cache, if it is fresh.  1 if so. */
+/* Takes new/'s next candidates from the cache, if it is fresh.  1 if so. */
 static int
 cache_use(struct pass *p)
 {
 	struct claim_cache *c = p->q->cache;
 	size_t i;
 
-	if (c == NULL || c->n == 0 || p->now - c->time_ms > CLAIM_CACHE_MS ||
-	    p->now < c->time_ms) {
+	if (c == NULL || c->pos >= c->n ||
+	    p->now - c->time_ms > CLAIM_CACHE_MS || p->now < c->time_ms) {
 		cache_drop(p->q);
 		return 0;
 	}
-	for (i = 0; i < c->n; i++) {
+	for (i = c->pos; i < c->n && p->n < NCAND; i++) {
 		memcpy(p->c[p->n].name, c->name[i], sizeof(c->name[i]));
 		p->c[p->n].rel = c->rel;
 		p->c[p->n].lfd = c->lfd;
@@ -633,13 +651,17 @@ cache_use(struct pass *p)
 	return 1;
 }
 
-/* Keeps the untried candidates from new/'s leaf, after C[I] won. */
+/*
+ * After the candidate C[WON] won: a pass that read new/'s leaf hands the
+ * leaf and its untried names to the cache; a pass that took its names
+ * from the cache moves past the ones it tried.
+ */
 static void
 cache_keep(struct pass *p, size_t won)
 {
 	struct spool *q = p->q;
 	struct claim_cache *c;
-	size_t i, k;
+	size_t i;
 
 	if (q->cache == NULL) {
 		if ((q->cache = calloc(1, sizeof(*q->cache))) == NULL)
@@ -647,24 +669,32 @@ cache_keep(struct pass *p, size_t won)
 		q->cache->lfd = -1;
 	}
 	c = q->cache;
-	if (!p->cached) {
-		cache_drop(q);
-		if (p->newfd == -1)
-			return;
-		/* The pass hands its descriptor of the leaf to the cache. */
-		for (i = 0; i < p->nfds; i++)
-			if (p->fds[i] == p->newfd)
-				p->fds[i] = p->fds[--p->nfds];
-		c->lfd = p->newfd;
-		c->time_ms = p->now;
-		snprintf(c->rel, sizeof(c->rel), "%s", p->rel[0]);
+	if (p->cached) {
+		for (i = 0; i <= won; i++)
+			if (p->c[i].lfd == c->lfd)
+				c->pos++;
+		return;
 	}
-	for (i = won + 1, k = 0; i < p->n && k < CLAIM_CACHE_N; i++)
+	cache_drop(q);
+	if (p->newfd == -1)
+		return;
+	for (i = 0; i < p->nfds; i++)
+		if (p->fds[i] == p->newfd)
+			p->fds[i] = p->fds[--p->nfds];
+	c->lfd = p->newfd;
+	c->time_ms = p->now;
+	snprintf(c->rel, sizeof(c->rel), "%s", p->rel[0]);
+	for (i = won + 1; i < p->n && c->n < CLAIM_KEEP; i++)
 		if (p->c[i].lfd == c->lfd)
-			memcpy(c->name[k++], p->c[i].name, sizeof(c->name[0]));
-	c->n = k;
+			memcpy(
+			    c->name[c->n++], p->c[i].name, sizeof(c->name[0]));
 }
 
+/*
+ * One pass: gather candidates from new/ (from the cache, with USE_CACHE
+ * and a fresh one) and due ones from retry/, and try them in delivery
+ * order.  Returns 0 (claimed), SPOOL_EMPTY, or -1.
+ */
 static int
 claim_pass(
     struct pass *p, int64_t lease_ms, int use_cache, struct spool_msg **msg)
@@ -673,9 +703,22 @@ claim_pass(
 	int rc = SPOOL_EMPTY;
 
 	p->now = now_ms();
-	p->newfd = -1;
-	if (!(use_cache && cache_use(p)) && collect(p, SPOOL_NEW) == -1)
-		rc = -1;
+	/*
+	 * A handle's first claim may be its only one (spool pop): it keeps
+	 * NCAND names.  Later ones read a leaf for CLAIM_KEEP claims.
+	 */
+	if (!(use_cache && cache_use(p))) {
+		if (p->q->claims > 1) {
+			p->c = malloc((CLAIM_KEEP + NCAND) * sizeof(*p->c));
+			if (p->c == NULL) {
+				p->c = p->small;
+				return seterr(p->q, "claim");
+			}
+			p->keep = CLAIM_KEEP;
+		}
+		if (collect(p, SPOOL_NEW) == -1)
+			rc = -1;
+	}
 	if (rc == SPOOL_EMPTY && collect(p, SPOOL_RETRY) == -1)
 		rc = -1;
 	if (p->n > 1)
@@ -720,10 +763,8 @@ claim_once(struct spool *q, int64_t lease_ms, struct spool_msg **msg)
 	 * find nothing while no directory they listed changed.
 	 */
 	for (i = 0; i < MAX_PASSES; i++) {
-		memset(&p, 0, sizeof(p));
-		p.q = q;
+		pass_init(&p, q);
 		p.warn = warn && i == 0;
-		p.sig = 14695981039346656037ULL;
 		if ((rc = claim_pass(&p, lease_ms, i == 0, msg)) != SPOOL_EMPTY)
 			return rc;
 		if (i > 0 && p.sig == last)
@@ -744,10 +785,8 @@ claimable(struct spool *q)
 	struct pass p;
 	int rc;
 
-	memset(&p, 0, sizeof(p));
-	p.q = q;
+	pass_init(&p, q);
 	p.now = now_ms();
-	p.newfd = -1;
 	rc = collect(&p, SPOOL_NEW) == -1 || collect(&p, SPOOL_RETRY) == -1
 		 ? -1
 		 : p.n > 0;

@@ -56,18 +56,20 @@
 #define ERRBUF_SIZE 512
 
 /*
- * What a claim pass leaves for the next one in the same process: the
- * rest of the smallest names it found in new/'s first leaf, so that a
- * worker claiming message after message does not rescan the leaf for
- * each.  Trusted for CLAIM_CACHE_MS after the scan; a name that is gone
- * just loses its rename race.
+ * What a claim pass leaves for the next ones in the same process: the
+ * rest of the smallest names it found in new/'s first leaf, sorted, so
+ * that a worker claiming message after message reads the leaf once per
+ * CLAIM_KEEP claims, not once per claim: a leaf may hold thousands of
+ * names, and reading it is most of a claim's cost.  Trusted for
+ * CLAIM_CACHE_MS after the scan; a name that is gone just loses its
+ * rename race.
  */
 #define CLAIM_CACHE_MS 250
-#define CLAIM_CACHE_N 16
+#define CLAIM_KEEP 256
 struct claim_cache {
-	char name[CLAIM_CACHE_N][SPOOL_NAME_SIZE];
-	size_t n;
-	int lfd; /* the leaf, or -1 */
+	char name[CLAIM_KEEP][SPOOL_NAME_SIZE];
+	size_t n, pos; /* name[pos..n) are untried */
+	int lfd;       /* the leaf, or -1 */
 	char rel[48];
 	int64_t time_ms; /* when the leaf was scanned */
 };

@@ -476,6 +476,57 @@ test_claim_order(void)
 	spool_close(q);
 }
 
+/*
+ * Two handles take turns in an irregular pattern over more messages than
+ * one leaf scan keeps: each claim must take the oldest message left,
+ * whichever handle makes it and whatever its cache holds, and none may
+ * be skipped or taken twice.
+ */
+static void
+test_claim_two_handles(void)
+{
+	struct spool *q = fresh(), *h[2];
+	struct spool_batch *b;
+	struct spool_msg *m;
+	char last[SPOOL_ID_SIZE] = "", id[SPOOL_ID_SIZE], text[16];
+	int i, n = 0, bad = 0, r;
+
+	h[0] = q;
+	h[1] = spool_open("q", 0);
+	b = spool_batch_new(q, NULL);
+	for (i = 0; i < 1000; i++) {
+		snprintf(text, sizeof(text), "%d", i);
+		spool_batch_add(b, text, strlen(text), id);
+	}
+	is_int(spool_batch_commit(b), 0, "1000 pushed");
+	spool_batch_free(b);
+	for (i = 0; i < 2000 && n < 1000; i++) {
+		struct spool *c = h[(i * 7 / 3 + i / 5) % 2];
+
+		if ((r = spool_claim(c, 0, &m)) != 0) {
+			diag("claim %d: %d", i, r);
+			bad++;
+			break;
+		}
+		if (strcmp(spool_msg_id(m), last) <= 0 ||
+		    atoi(payload(m)) != n) {
+			diag("claim %d: %s (%s) after %s", i, spool_msg_id(m),
+			    payload(m), last);
+			bad++;
+		}
+		snprintf(last, sizeof(last), "%s", spool_msg_id(m));
+		bad += spool_ack(c, spool_msg_token(m)) != 0;
+		spool_msg_free(m);
+		n++;
+	}
+	is_int(bad, 0, "each claim took the oldest message left");
+	is_int(n, 1000, "all 1000 claimed");
+	is_int(spool_claim(h[0], 0, &m), SPOOL_EMPTY, "none left for one");
+	is_int(spool_claim(h[1], 0, &m), SPOOL_EMPTY, "nor for the other");
+	spool_close(h[1]);
+	spool_close(q);
+}
+
 static void
 test_delayed_push(void)
 {
@@ -687,6 +738,7 @@ static const struct tap_test tests[] = {
     TAP_TEST(test_touch_after_deadline),
     TAP_TEST(test_expired_lease_redelivered),
     TAP_TEST(test_claim_order),
+    TAP_TEST(test_claim_two_handles),
     TAP_TEST(test_delayed_push),
     TAP_TEST(test_wait_timeout),
     TAP_TEST(test_batch),
