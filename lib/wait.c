@@ -90,11 +90,16 @@ spool_wait(struct spool *q, int64_t timeout_ms)
 	if (q->inotifyfd == -1)
 		q->inotifyfd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (q->inotifyfd != -1) {
-		watch_state(q, SPOOL_NEW);
-		watch_state(q, SPOOL_RETRY);
-		/* Drain what queued up while we were not waiting. */
+		/*
+		 * Drain what queued up while we were not waiting, before
+		 * arming: an event that comes while the watches are armed
+		 * may be for a bucket made after its parent was listed,
+		 * whose own watch is not armed, and must wake the poll.
+		 */
 		while (read(q->inotifyfd, buf, sizeof(buf)) > 0)
 			;
+		watch_state(q, SPOOL_NEW);
+		watch_state(q, SPOOL_RETRY);
 	}
 	if ((n = claimable(q)) != 0)
 		return n == 1 ? 0 : -1;
