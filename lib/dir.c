@@ -250,21 +250,20 @@ cmpstr(const void *a, const void *b)
 void
 names_free(struct names *n)
 {
-	size_t i;
-
-	for (i = 0; i < n->n; i++)
-		free(n->v[i] - 1);
 	free(n->v);
-	n->v = NULL;
-	n->n = n->cap = 0;
+	free(n->buf);
+	memset(n, 0, sizeof(*n));
 }
 
+/*
+ * Names go into one growing buffer, not a malloc each: while it grows
+ * they are kept as offsets, made pointers once the directory is read.
+ */
 static int
 add_name(void *arg, int fd, const char *name, unsigned char type)
 {
 	struct names *n = arg;
 	size_t len = strlen(name);
-	char *s;
 
 	(void)fd;
 	if (n->n == n->cap) {
@@ -276,12 +275,22 @@ add_name(void *arg, int fd, const char *name, unsigned char type)
 		n->v = v;
 		n->cap = cap;
 	}
+	if (n->size - n->used < len + 2) {
+		size_t size = n->size ? n->size * 2 : 4096;
+		char *buf;
+
+		while (size - n->used < len + 2)
+			size *= 2;
+		if ((buf = realloc(n->buf, size)) == NULL)
+			return -1;
+		n->buf = buf;
+		n->size = size;
+	}
 	/* The d_type rides in the byte before the name. */
-	if ((s = malloc(len + 2)) == NULL)
-		return -1;
-	s[0] = (char)type;
-	memcpy(s + 1, name, len + 1);
-	n->v[n->n++] = s + 1;
+	n->buf[n->used] = (char)type;
+	memcpy(n->buf + n->used + 1, name, len + 1);
+	n->v[n->n++] = (char *)(uintptr_t)(n->used + 1);
+	n->used += len + 2;
 	return 0;
 }
 
@@ -292,16 +301,18 @@ add_name(void *arg, int fd, const char *name, unsigned char type)
 int
 list_dir(int fd, struct names *n)
 {
+	size_t i;
 	int err;
 
-	n->v = NULL;
-	n->n = n->cap = 0;
+	memset(n, 0, sizeof(*n));
 	if (walk_dir(fd, add_name, n) != 0) {
 		err = errno;
 		names_free(n);
 		errno = err;
 		return -1;
 	}
+	for (i = 0; i < n->n; i++)
+		n->v[i] = n->buf + (uintptr_t)n->v[i];
 	if (n->n > 1)
 		qsort(n->v, n->n, sizeof(*n->v), cmpstr);
 	return 0;

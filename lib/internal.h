@@ -193,6 +193,8 @@ int move_into(struct spool *, int fromfd, const char *from, const char *fromrel,
 struct names {
 	char **v;
 	size_t n, cap;
+	char *buf; /* every name, each after its d_type byte */
+	size_t used, size;
 };
 /* The d_type (DT_REG, DT_UNKNOWN...) list_dir() saw for a name. */
 #define NAME_TYPE(name) ((unsigned char)(name)[-1])
