@@ -168,19 +168,21 @@ struct idset {
 	size_t cap, n;
 };
 
+static unsigned
+nibble(char c)
+{
+	return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
+}
+
 static void
 id_pack(const char *id, unsigned char k[16])
 {
 	int i;
 
-	memset(k, 0, 16);
-	for (i = 0; i < SPOOL_ID_LEN; i++) {
-		unsigned c = (unsigned char)id[i];
-		unsigned v = c <= '9' ? c - '0' : c - 'a' + 10;
-
-		k[i / 2] |= (unsigned char)(i % 2 ? v : v << 4);
-	}
-	k[15] |= 0x0f;
+	for (i = 0; i < SPOOL_ID_LEN - 1; i += 2)
+		k[i / 2] =
+		    (unsigned char)(nibble(id[i]) << 4 | nibble(id[i + 1]));
+	k[15] = (unsigned char)(nibble(id[SPOOL_ID_LEN - 1]) << 4 | 0x0f);
 }
 
 static size_t
@@ -219,16 +221,14 @@ idset_grow(struct idset *s)
 	return 0;
 }
 
-/* Adds ID; returns 1 if it was new, 0 if already there, -1 (ENOMEM). */
+/* Adds K, an ID id_pack()ed; 1 if it was new, 0 if there, -1 (ENOMEM). */
 static int
-idset_add(struct idset *s, const char *id)
+idset_add(struct idset *s, const unsigned char k[16])
 {
-	unsigned char k[16];
 	size_t j;
 
 	if ((s->n + 1) * 10 > s->cap * 7 && idset_grow(s) == -1)
 		return -1;
-	id_pack(id, k);
 	for (j = id_hash(k, s->cap); s->v[j][15] != 0;
 	     j = (j + 1) & (s->cap - 1))
 		if (memcmp(s->v[j], k, 16) == 0)
@@ -239,14 +239,12 @@ idset_add(struct idset *s, const char *id)
 }
 
 static int
-idset_has(const struct idset *s, const char *id)
+idset_has(const struct idset *s, const unsigned char k[16])
 {
-	unsigned char k[16];
 	size_t j;
 
 	if (s->cap == 0)
 		return 0;
-	id_pack(id, k);
 	for (j = id_hash(k, s->cap); s->v[j][15] != 0;
 	     j = (j + 1) & (s->cap - 1))
 		if (memcmp(s->v[j], k, 16) == 0)
@@ -299,7 +297,8 @@ set_format(struct exporter *x)
 
 	switch (f) {
 	case SPOOL_FORMAT_TAR:
-		rc = archive_write_set_format_pax_restricted(a);
+		/* Every name export writes fits ustar, the cheapest writer. */
+		rc = archive_write_set_format_ustar(a);
 		break;
 	case SPOOL_FORMAT_PAX:
 		rc = archive_write_set_format_pax(a);
@@ -436,6 +435,7 @@ static int
 list_histories(struct exporter *x)
 {
 	struct names n;
+	unsigned char k[16];
 	size_t i;
 	int fd;
 
@@ -447,12 +447,15 @@ list_histories(struct exporter *x)
 		return -1;
 	}
 	close(fd);
-	for (i = 0; i < n.n; i++)
-		if (spool_valid_id(n.v[i]) &&
-		    idset_add(&x->hist, n.v[i]) == -1) {
+	for (i = 0; i < n.n; i++) {
+		if (!spool_valid_id(n.v[i]))
+			continue;
+		id_pack(n.v[i], k);
+		if (idset_add(&x->hist, k) == -1) {
 			names_free(&n);
 			return seterr(x->q, "list info/");
 		}
+	}
 	names_free(&n);
 	return 0;
 }
@@ -615,6 +618,15 @@ open_relocated(struct exporter *x, const struct spool_entry *e, struct stat *st)
 	return fd;
 }
 
+/* Where E is in the queue, for a warning or an error. */
+static const char *
+where(const struct spool_entry *e, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s%s%s", spool_state_name(e->state), e->bucket,
+	    *e->bucket ? "/" : "", e->name);
+	return buf;
+}
+
 /*
  * Archives E unless its ID is already in.  A file gone before we could
  * open it moved; the next pass looks for it where it went.
@@ -622,33 +634,36 @@ open_relocated(struct exporter *x, const struct spool_entry *e, struct stat *st)
 static int
 export_one(struct exporter *x, const struct spool_entry *e)
 {
-	char path[SPOOL_NAME_SIZE + 8], name[SPOOL_NAME_SIZE];
-	char rel[SPOOL_NAME_SIZE + 40];
+	char path[SPOOL_NAME_SIZE + 8], rel[SPOOL_NAME_SIZE + 40];
 	enum spool_state as = e->state;
+	unsigned char k[16];
 	struct stat st;
+	size_t len;
 	int fd, rc = -1;
 
-	if (idset_has(&x->seen, e->id))
+	id_pack(e->id, k);
+	if (idset_has(&x->seen, k))
 		return 0;
-	if (e->state == SPOOL_CUR) {
-		/* Leased: due again as soon as it is imported. */
+	/* Its entry's name, "STATE/NAME": a lease is due again at import. */
+	if (e->state == SPOOL_CUR)
 		as = SPOOL_RETRY;
-		if (format_name(name, sizeof(name), e->id, e->attempts, e->size,
-			'd', x->start_ms) == -1)
+	len = strlen(spool_state_name(as));
+	memcpy(path, spool_state_name(as), len);
+	path[len++] = '/';
+	if (as != e->state) {
+		if (format_name(path + len, sizeof(path) - len, e->id,
+			e->attempts, e->size, 'd', x->start_ms) == -1)
 			return seterr(x->q, "name of %s", e->id);
 	} else
-		snprintf(name, sizeof(name), "%s", e->name);
-	snprintf(path, sizeof(path), "%s/%s", spool_state_name(as), name);
-	/* Where it is in the queue, for warnings. */
-	snprintf(rel, sizeof(rel), "%s/%s%s%s", spool_state_name(e->state),
-	    e->bucket, *e->bucket ? "/" : "", e->name);
+		memcpy(path + len, e->name, strlen(e->name) + 1);
 	if ((fd = open_message(x, e, &st)) == -1 &&
 	    (errno == ENOENT || errno == EBUSY) && e->state == SPOOL_CUR)
 		fd = open_relocated(x, e, &st);
 	if (fd == -1) {
 		if (errno == EBUSY && x->pass >= BUSY_PASSES) {
 			/* Two links for passes on end: not a move, a plant. */
-			warnq(x->q, rel, "two links; not exported");
+			warnq(x->q, where(e, rel, sizeof(rel)),
+			    "two links; not exported");
 			return 0;
 		}
 		if (errno == ENOENT || errno == EBUSY) {
@@ -663,15 +678,23 @@ export_one(struct exporter *x, const struct spool_entry *e)
 		}
 		if (errno == ELOOP || errno == EINVAL) {
 			/* A symlink, a non-file, a foreign or extra link. */
-			warnq(x->q, rel,
+			warnq(x->q, where(e, rel, sizeof(rel)),
 			    "not a message the queue owns; not exported");
 			return 0;
 		}
-		return seterr(x->q, "open %s", rel);
+		return seterr(x->q, "open %s", where(e, rel, sizeof(rel)));
 	}
 	if ((uint64_t)st.st_size != e->size) {
 		/* Its name says otherwise: not a file spool wrote. */
-		warnq(x->q, rel, "size differs from its name; not exported");
+		warnq(x->q, where(e, rel, sizeof(rel)),
+		    "size differs from its name; not exported");
+		rc = 0;
+		goto out;
+	}
+	if (e->size > SPOOL_MAX_PAYLOAD) {
+		/* No push makes one; nor could a ustar header hold it all. */
+		warnq(x->q, where(e, rel, sizeof(rel)),
+		    "larger than a message may be; not exported");
 		rc = 0;
 		goto out;
 	}
@@ -693,11 +716,11 @@ export_one(struct exporter *x, const struct spool_entry *e)
 		archive_err(x, path);
 		goto out;
 	}
-	if (idset_add(&x->seen, e->id) == -1) {
+	if (idset_add(&x->seen, k) == -1) {
 		seterr(x->q, "remember %s", e->id);
 		goto out;
 	}
-	if (idset_has(&x->hist, e->id) && put_history(x, e->id) == -1)
+	if (idset_has(&x->hist, k) && put_history(x, e->id) == -1)
 		goto out;
 	if (x->movelog != NULL && e->state == SPOOL_CUR)
 		x->r->kept++; /* its consumer has it: not ours to delete */
@@ -1922,6 +1945,7 @@ import_entry(struct spool_import *m, int warned)
 	enum spool_state state = SPOOL_NEW;
 	const char *why;
 	uint64_t max = opt_or(m->o.max_size, SPOOL_MAX_PAYLOAD);
+	unsigned char k[16];
 	int rc;
 
 	if (++m->entries > opt_or(m->o.max_entries, IMPORT_MAX_ENTRIES))
@@ -1958,7 +1982,8 @@ import_entry(struct spool_import *m, int warned)
 	}
 	m->done_msgs++;
 	m->done_bytes += e.size;
-	if ((rc = idset_add(&m->ids, e.id)) == -1)
+	id_pack(e.id, k);
+	if ((rc = idset_add(&m->ids, k)) == -1)
 		return imperr(m, errno, "import: %s", strerror(errno));
 	if (rc == 0) {
 		m->r->present++; /* in the queue, or earlier in the archive */
@@ -1978,6 +2003,7 @@ scan_present(struct spool_import *m)
 {
 	struct spool_iter *it;
 	struct spool_entry e;
+	unsigned char k[16];
 	size_t before;
 	int pass, rc;
 
@@ -1985,11 +2011,13 @@ scan_present(struct spool_import *m)
 		before = m->ids.n;
 		if ((it = spool_iter_new(m->q, SPOOL_ALL_STATES)) == NULL)
 			return imperr(m, errno, "%s", spool_error(m->q));
-		while ((rc = spool_iter_next(it, &e)) == 0)
-			if (idset_add(&m->ids, e.id) == -1) {
+		while ((rc = spool_iter_next(it, &e)) == 0) {
+			id_pack(e.id, k);
+			if (idset_add(&m->ids, k) == -1) {
 				rc = -1;
 				break;
 			}
+		}
 		spool_iter_free(it);
 		if (rc == -1)
 			return imperr(

@@ -82,6 +82,7 @@
 	X(archive_write_set_format_cpio_newc)                                  \
 	X(archive_write_set_format_pax)                                        \
 	X(archive_write_set_format_pax_restricted)                             \
+	X(archive_write_set_format_ustar)                                      \
 	X(archive_write_set_format_zip)
 
 #define ARCHIVE_DL_DECLARE(f) extern __typeof__(f) *dl_##f;
@@ -160,6 +161,7 @@ int archive_load(char *err, size_t size);
 #define archive_write_set_format_pax (*dl_archive_write_set_format_pax)
 #define archive_write_set_format_pax_restricted                                \
 	(*dl_archive_write_set_format_pax_restricted)
+#define archive_write_set_format_ustar (*dl_archive_write_set_format_ustar)
 #define archive_write_set_format_zip (*dl_archive_write_set_format_zip)
 #endif
 

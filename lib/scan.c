@@ -141,6 +141,7 @@ struct spool_iter {
 	size_t ti, li, ni;
 	int tfd, lfd;
 	char top[16], leaf[8];
+	char bucket[24]; /* "TOP/LEAF", or "" in cur/ */
 	int done;
 	struct spool_gc_report *report; /* counts junk, for gc */
 };
@@ -222,7 +223,7 @@ iter_next_leaf(struct spool_iter *it)
 			/* cur/ is flat: one "leaf", the directory itself. */
 			it->tfd = -2;
 			it->lfd = q->dirfd[SPOOL_CUR];
-			it->top[0] = it->leaf[0] = '\0';
+			it->top[0] = it->leaf[0] = it->bucket[0] = '\0';
 			if (list_dir(it->lfd, &it->names) == -1)
 				return seterr(q, "list cur/");
 			return 1;
@@ -246,6 +247,8 @@ iter_next_leaf(struct spool_iter *it)
 				    spool_state_name(it->state), it->top, leaf);
 			}
 			snprintf(it->leaf, sizeof(it->leaf), "%s", leaf);
+			snprintf(it->bucket, sizeof(it->bucket), "%s/%s",
+			    it->top, it->leaf);
 			if (list_dir(it->lfd, &it->names) == -1)
 				return seterr(q, "list %s/%s/%s",
 				    spool_state_name(it->state), it->top, leaf);
@@ -321,25 +324,18 @@ spool_iter_next(struct spool_iter *it, struct spool_entry *e)
 			const char *name = it->names.v[it->ni++];
 			char dir[40];
 
-			if (it->state == SPOOL_CUR)
-				snprintf(dir, sizeof(dir), "cur");
-			else
-				snprintf(dir, sizeof(dir), "%s/%s/%s",
-				    spool_state_name(it->state), it->top,
-				    it->leaf);
 			if (parse_name_kind(name, e) !=
 				kind_of((enum spool_state)it->state) ||
 			    !is_regular(it->lfd, name)) {
+				snprintf(dir, sizeof(dir), "%s%s%s",
+				    spool_state_name(it->state),
+				    *it->bucket ? "/" : "", it->bucket);
 				report(q, it->report, dir, name,
 				    "not a message; left alone");
 				continue;
 			}
 			e->state = (enum spool_state)it->state;
-			if (it->state == SPOOL_CUR)
-				e->bucket[0] = '\0';
-			else
-				snprintf(e->bucket, sizeof(e->bucket), "%s/%s",
-				    it->top, it->leaf);
+			memcpy(e->bucket, it->bucket, sizeof(e->bucket));
 			return 0;
 		}
 		if (it->state >= 0 && it->state < SPOOL_NSTATES &&

@@ -426,7 +426,7 @@ int spool_rates(struct spool *, const struct spool_sample *prev,
  * complete archive from a cut one.  spool(5) has the details.
  */
 enum spool_format {
-	SPOOL_FORMAT_TAR = 1, /* POSIX ustar, pax headers only when needed */
+	SPOOL_FORMAT_TAR = 1, /* POSIX ustar */
 	SPOOL_FORMAT_PAX,     /* pax headers on every entry */
 	SPOOL_FORMAT_CPIO,    /* SVR4 "newc" cpio */
 	SPOOL_FORMAT_ZIP,
