@@ -27,8 +27,10 @@ fsync_dir(struct spool *q, int fd, const char *what)
 {
 	if (q->flags & SPOOL_NOSYNC)
 		return 0;
-	if (fsync(fd) == -1)
+	if (fsync(fd) == -1) {
+		q->sync_failed = 1;
 		return seterr(q, "fsync %s", what);
+	}
 	return 0;
 }
 

@@ -95,7 +95,8 @@ struct spool {
 	struct spool_config cfg;
 	spool_warn_fn *warn;
 	void *warnarg;
-	int inotifyfd; /* -1 until spool_wait() needs it */
+	int inotifyfd;   /* -1 until spool_wait() needs it */
+	int sync_failed; /* an fsync failed in this call: not to be retried */
 	char err[ERRBUF_SIZE];
 };
 
@@ -119,15 +120,20 @@ struct target {
  * Reopen everything from the queue's path and try again, a bounded
  * number of times; then the error stands.  A settle that finds its claim
  * gone after an ESTALE cannot tell whether the failed try did the work,
- * so it reports an error, not a stale token.
+ * so it reports an error, not a stale token.  An ESTALE from an fsync
+ * is not retried at all, as no failed fsync is: the try that failed may
+ * have moved a message that a second try would find nothing left to do
+ * for, and report success.
  */
 int reopen(struct spool *);
 #define ESTALE_TRIES 3
 #define RETRY_ESTALE(q, call)                                                  \
 	do {                                                                   \
 		int rc_, n_ = 0;                                               \
+		(q)->sync_failed = 0;                                          \
 		while ((rc_ = (call)) == -1 && errno == ESTALE &&              \
-		       n_++ < ESTALE_TRIES && reopen(q) == 0)                  \
+		       !(q)->sync_failed && n_++ < ESTALE_TRIES &&             \
+		       reopen(q) == 0)                                         \
 			;                                                      \
 		/* After ESTALE, "stale" may be our own first try's work. */   \
 		if (rc_ == SPOOL_STALE && n_ > 0) {                            \

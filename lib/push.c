@@ -96,6 +96,7 @@ tmp_publish(struct spool *q, const char *id, int fd, uint64_t size,
 		return -1;
 	}
 	if (!(q->flags & SPOOL_NOSYNC) && fdatasync(fd) == -1) {
+		q->sync_failed = 1;
 		seterr(q, "fsync tmp/%s", id);
 		tmp_abort(q, id, fd);
 		return -1;

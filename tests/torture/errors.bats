@@ -36,6 +36,14 @@ setup() {
 	tt_sweep kick EIO
 }
 
+@test "B: a stale handle from an fsync is not retried: the command exits 5" {
+	# A retry from the queue root would find the first try's move done,
+	# have nothing left to sync, and report success.
+	tt_sweep -s fsync gc ESTALE+
+	tt_sweep -s fsync nack ESTALE+
+	tt_sweep -s fsync,fdatasync push-m ESTALE+
+}
+
 @test "B: ENOSPC and EDQUOT on push's writes, fsyncs and creates exit 5, tmp/ clean" {
 	tt_sweep -s write,fsync,fdatasync,syncfs,openat,mkdirat push-stdin ENOSPC
 	tt_sweep -s write,close,openat push-l EDQUOT
