@@ -57,6 +57,7 @@ require_bindfs() {
 			hostname "host$h"
 			bindfs -o "$opts" "$D/backing" "$D/view" || exit 99
 			[ "$h" = B ] && export LD_PRELOAD=$fake SHIM_SKEW=0.5
+			export WORKER_LEDGERS=$D/backing/l
 			"$tt/worker" producer "$D/view" "$([ "$h" = A ] && echo 1 || echo 50000000)" 0 l &
 			p=$!
 			"$tt/worker" runner "$D/view" 4s &
