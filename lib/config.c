@@ -150,11 +150,28 @@ exact(int64_t ms, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * Did the rename of TMP to "config" happen although it said ENOENT?  An
+ * NFS client that retransmits a rename its server already did says so;
+ * TMP is this process's own, and "config" is then the file we wrote.
+ */
+static int
+renamed_anyway(int rootfd, const char *tmp, const struct stat *mine)
+{
+	struct stat st;
+
+	return fstatat(rootfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
+	       errno == ENOENT &&
+	       fstatat(rootfd, "config", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       st.st_dev == mine->st_dev && st.st_ino == mine->st_ino;
+}
+
 int
 write_config(
     int rootfd, const struct spool_config *c, unsigned mode, int nosync)
 {
 	char buf[256], tmp[64], a[32], b[32], l[32];
+	struct stat mine;
 	int fd, len, err;
 
 	len = snprintf(buf, sizeof(buf),
@@ -170,14 +187,15 @@ write_config(
 	if (fd == -1)
 		return -1;
 	if (fchmod(fd, mode & 0666) == -1 || write_full(fd, buf, len) == -1 ||
-	    (!nosync && fsync(fd) == -1))
+	    (!nosync && fsync(fd) == -1) || fstat(fd, &mine) == -1)
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
 		goto fail;
 	}
 	fd = -1;
-	if (renameat(rootfd, tmp, rootfd, "config") == -1)
+	if (renameat(rootfd, tmp, rootfd, "config") == -1 &&
+	    !(errno == ENOENT && renamed_anyway(rootfd, tmp, &mine)))
 		goto fail;
 	if (!nosync && fsync(rootfd) == -1)
 		return -1;

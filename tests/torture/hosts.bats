@@ -123,6 +123,15 @@ require_bindfs() {
 	echo "$output"
 }
 
+@test "H3: init whose config rename says ENOENT after it happened succeeds" {
+	# Every rename and unlink does its work, then reports ENOENT.
+	run -0 env LD_PRELOAD="$TTB/liar.so" SHIM_PROB=100 \
+	    spool init "$D/q" --lease 2s
+	grep -qx 'lease 2s' "$D/q/config"
+	[ -z "$(find "$D/q" -maxdepth 1 -name 'config.*')" ]
+	run -0 spool push "$D/q" -m ok
+}
+
 @test "H3: .nfs* files (an NFS silly rename) are never delivered, moved or deleted" {
 	local q=$D/q f
 	spool init "$q" >/dev/null
