@@ -691,9 +691,9 @@ cache_keep(struct pass *p, size_t won)
 }
 
 /*
- * One pass: gather candidates from new/ (from the cache, with USE_CACHE
- * and a fresh one) and due ones from retry/, and try them in delivery
- * order.  Returns 0 (claimed), SPOOL_EMPTY, or -1.
+ * One pass: gather candidates from new/ (from the handle's cache when
+ * USE_CACHE is set and the cache is fresh) and due ones from retry/, and
+ * try them in delivery order.  Returns 0 (claimed), SPOOL_EMPTY, or -1.
  */
 static int
 claim_pass(
