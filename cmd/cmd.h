@@ -62,6 +62,10 @@ int exit_for_errno(int err);
 
 /* One parser for numbers: base 10, the whole string, within [MIN, MAX]. */
 int parse_int(const char *, int64_t min, int64_t max, int64_t *out);
+/* The monotonic clock, for timeouts and rates. */
+int64_t mono_ms(void);
+int64_t mono_us(void);
+
 /* spool_parse_duration() with a usage error message naming OPT. */
 int parse_duration_opt(const char *opt, const char *arg, int64_t *ms);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -103,6 +104,21 @@ parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+mono_ms(void)
+{
+	return mono_us() / 1000;
 }
 
 int

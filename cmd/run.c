@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -43,21 +42,6 @@
 #define SCALE_MS 200
 /* Default --grace. */
 #define GRACE_MS 10000
-
-int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t
-mono_ms(void)
-{
-	return mono_us() / 1000;
-}
 
 /* -j N or -j MIN:MAX. */
 static int

@@ -134,10 +134,6 @@ struct runner {
 	int64_t ratetime;
 };
 
-/* Monotonic clocks. */
-int64_t mono_ms(void);
-int64_t mono_us(void);
-
 /* run_job.c: starting, watching, reaping and settling jobs. */
 int job_setup(struct runner *);
 int job_claim(struct runner *, struct job *, size_t want);

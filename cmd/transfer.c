@@ -5,20 +5,10 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core.h"
 #include "transfer.h"
-
-static int64_t
-clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 progress_init(struct progress *p, const char *queue, int quiet)
@@ -26,7 +16,7 @@ progress_init(struct progress *p, const char *queue, int quiet)
 	memset(p, 0, sizeof(*p));
 	p->queue = queue;
 	p->on = !quiet && isatty(STDERR_FILENO);
-	p->start_ms = p->last_ms = clock_ms();
+	p->start_ms = p->last_ms = mono_ms();
 }
 
 static void
@@ -70,7 +60,7 @@ progress_update(void *arg, uint64_t messages, uint64_t bytes)
 
 	p->messages = messages;
 	p->bytes = bytes;
-	if (p->on && (now = clock_ms()) - p->last_ms >= 100) {
+	if (p->on && (now = mono_ms()) - p->last_ms >= 100) {
 		p->last_ms = now;
 		draw(p, now, NULL);
 	}
@@ -82,7 +72,7 @@ progress_done(struct progress *p, const char *what)
 {
 	if (!p->on)
 		return;
-	draw(p, clock_ms(), what);
+	draw(p, mono_ms(), what);
 	fputc('\n', stderr);
 	p->shown = 0;
 }

@@ -295,15 +295,6 @@ leave(struct view *v, struct saved *sv)
 		sigaction(view_signals[i], &sv->old[i], NULL);
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits MS for the next frame; returns 1 when the view should end. */
 static int
 wait_frame(struct view *v, struct saved *sv, int64_t ms)
