@@ -62,6 +62,9 @@ int exit_for_errno(int err);
 
 /* One parser for numbers: base 10, the whole string, within [MIN, MAX]. */
 int parse_int(const char *, int64_t min, int64_t max, int64_t *out);
+/* Are the N IDS message IDs?  Reports the first that is not; -1 then. */
+int check_ids(char **ids, int n);
+
 /* The monotonic clock, for timeouts and rates. */
 int64_t mono_ms(void);
 int64_t mono_us(void);

@@ -122,6 +122,21 @@ mono_ms(void)
 }
 
 int
+check_ids(char **ids, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!spool_valid_id(ids[i])) {
+			fprintf(stderr, "spool: %s: ", cmd_name);
+			print_escaped(stderr, ids[i]);
+			fprintf(stderr, ": not a message ID\n");
+			return -1;
+		}
+	return 0;
+}
+
+int
 parse_duration_opt(const char *opt, const char *arg, int64_t *ms)
 {
 	if (spool_parse_duration(arg, ms) == -1) {

@@ -51,7 +51,7 @@ cmd_kick(int argc, char **argv)
 	const unsigned allowed =
 	    SPOOL_STATE_BIT(SPOOL_DEAD) | SPOOL_STATE_BIT(SPOOL_RETRY);
 	unsigned mask = SPOOL_STATE_BIT(SPOOL_DEAD);
-	int c, i, all = 0, quiet = 0, status;
+	int c, all = 0, quiet = 0, status;
 	uint64_t moved = 0;
 	struct spool *q;
 
@@ -81,13 +81,8 @@ cmd_kick(int argc, char **argv)
 	if (all == (argc > 1))
 		return usage(all ? "--all and IDs exclude each other"
 				 : "name the messages: ID... or --all");
-	for (i = 1; i < argc; i++)
-		if (!spool_valid_id(argv[i])) {
-			fprintf(stderr, "spool: kick: ");
-			print_escaped(stderr, argv[i]);
-			fprintf(stderr, ": not a message ID\n");
-			return usage(NULL);
-		}
+	if (check_ids(argv + 1, argc - 1) == -1)
+		return usage(NULL);
 	if ((q = open_queue(argv[0], 0, &status)) == NULL)
 		return status;
 	report_junk(q, argv[0]);

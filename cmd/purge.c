@@ -37,21 +37,6 @@ purge_ids(struct spool *q, const char *queue, char **ids, int n,
 	return status;
 }
 
-static int
-check_ids(char **ids, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (!spool_valid_id(ids[i])) {
-			fprintf(stderr, "spool: purge: ");
-			print_escaped(stderr, ids[i]);
-			fprintf(stderr, ": not a message ID\n");
-			return -1;
-		}
-	return 0;
-}
-
 int
 cmd_purge(int argc, char **argv)
 {

@@ -206,13 +206,8 @@ cmd_show(int argc, char **argv)
 	argv += optind;
 	if (argc < 2)
 		return usage(argc == 0 ? "missing QUEUE" : "missing ID");
-	for (i = 1; i < argc; i++)
-		if (!spool_valid_id(argv[i])) {
-			fprintf(stderr, "spool: show: ");
-			print_escaped(stderr, argv[i]);
-			fprintf(stderr, ": not a message ID\n");
-			return usage(NULL);
-		}
+	if (check_ids(argv + 1, argc - 1) == -1)
+		return usage(NULL);
 	if ((q = open_queue(argv[0], 0, &st)) == NULL)
 		return st;
 	report_junk(q, argv[0]);
