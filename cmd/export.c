@@ -14,33 +14,8 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "fmt.h"
 #include "transfer.h"
-
-/* Parses "new,dead" into a state mask; 0 on a bad name. */
-static unsigned
-parse_states(const char *arg)
-{
-	char *copy, *s, *save = NULL;
-	unsigned mask = 0;
-	int st;
-
-	if ((copy = strdup(arg)) == NULL)
-		return 0;
-	for (s = strtok_r(copy, ",", &save); s != NULL;
-	     s = strtok_r(NULL, ",", &save)) {
-		if (strcmp(s, "all") == 0) {
-			mask |= SPOOL_ALL_STATES;
-			continue;
-		}
-		if ((st = spool_state_parse(s)) == -1) {
-			mask = 0;
-			break;
-		}
-		mask |= SPOOL_STATE_BIT(st);
-	}
-	free(copy);
-	return mask;
-}
 
 struct export_args {
 	const char *queue, *out;
@@ -83,7 +58,9 @@ parse_args(int argc, char **argv, struct export_args *a)
 			a->quiet = 1;
 			break;
 		case 's':
-			if ((a->o.states = parse_states(optarg)) == 0)
+			if (strcmp(optarg, "all") == 0)
+				a->o.states = SPOOL_ALL_STATES;
+			else if (parse_states(optarg, &a->o.states) == -1)
 				return usage("--state: unknown state in '%s' "
 					     "(use new, cur, retry, dead)",
 				    optarg);

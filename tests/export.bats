@@ -134,6 +134,7 @@ magic() {
 	[ "$(archive_snapshot all.tar)" = "$(snapshot q)" ]
 	run -2 --separate-stderr spool export q --state bogus -o x.tar
 	[[ "$stderr" == *"unknown state"* ]]
+	run -2 spool export q --state new,,dead -o x.tar
 	[ ! -e x.tar ]
 }
 
