@@ -1104,13 +1104,10 @@ out:
 
 struct item {
 	char id[SPOOL_ID_SIZE];
-	char tmp[SPOOL_ID_SIZE]; /* its file in tmp/ */
+	struct pub p; /* its file in tmp/ under an ID of its own */
 	uint64_t size;
-	enum spool_state state;
 	unsigned attempts;
 	int64_t due_ms;
-	int published;
-	struct target t;
 };
 
 struct spool_import {
@@ -1634,14 +1631,15 @@ batch_undo(struct spool_import *m)
 	for (i = 0; i < m->n; i++) {
 		struct item *it = &m->batch[i];
 
-		if (it->published != 1) {
-			if (it->published == 0)
-				unlinkat(q->tmpfd, it->tmp, 0);
+		if (it->p.published != 1) {
+			if (it->p.published == 0)
+				unlinkat(q->tmpfd, it->p.tmp, 0);
 			continue;
 		}
-		lfd = open_bucket(q, it->state, it->t.top, it->t.leaf, 0, NULL);
+		lfd = open_bucket(
+		    q, it->p.state, it->p.t.top, it->p.t.leaf, 0, NULL);
 		if (lfd != -1) {
-			unlinkat(lfd, it->t.name, 0);
+			unlinkat(lfd, it->p.t.name, 0);
 			close(lfd);
 		}
 		history_remove(q, it->id);
@@ -1651,82 +1649,32 @@ batch_undo(struct spool_import *m)
 	errno = err;
 }
 
-static int
-same_bucket(const struct item *a, const struct item *b)
-{
-	return a->state == b->state && strcmp(a->t.top, b->t.top) == 0 &&
-	       strcmp(a->t.leaf, b->t.leaf) == 0;
-}
-
 /*
- * Group commit: one syncfs for the data of the whole batch, the renames,
- * then one fsync per bucket.  A target that exists already is an ID
- * another import just published: counted as present.
+ * Publishes the batch with one group commit.  A target that exists
+ * already is an ID another import just published: counted as present.
  */
 static int
 batch_commit(struct spool_import *m)
 {
 	struct spool *q = m->q;
-	struct item *it, *last = NULL;
-	char rel[SPOOL_ID_SIZE + 8];
+	struct item *it;
 	size_t i;
-	int lfd = -1, rc;
 
-	if (m->n == 0)
-		return 0;
-	if (!(q->flags & SPOOL_NOSYNC) && syncfs(q->tmpfd) == -1) {
-		seterr(q, "sync tmp/");
-		goto fail;
-	}
 	for (i = 0; i < m->n; i++) {
 		it = &m->batch[i];
-		if (target_of(it->id, it->size, it->state, it->attempts,
-			it->due_ms, &it->t) == -1) {
+		if (target_of(it->id, it->size, it->p.state, it->attempts,
+			it->due_ms, &it->p.t) == -1) {
 			seterr(q, "publish %s", it->id);
 			goto fail;
 		}
-		if (lfd != -1 && same_bucket(it, last)) {
-			if (move_noreplace(
-				q, q->tmpfd, it->tmp, lfd, it->t.name) == 0) {
-				it->published = 1;
-				continue;
-			}
-			if (errno == EEXIST) {
-				unlinkat(q->tmpfd, it->tmp, 0);
-				it->published = -1;
-				continue;
-			}
-		}
-		if (lfd != -1 && fsync_dir(q, lfd, last->t.leaf) == -1)
-			goto fail;
-		if (lfd != -1)
-			close(lfd);
-		last = it;
-		lfd = -1;
-		snprintf(rel, sizeof(rel), "tmp/%s", it->tmp);
-		rc = move_into(
-		    q, q->tmpfd, it->tmp, rel, it->state, &it->t, &lfd);
-		if (rc == EEXIST) {
-			unlinkat(q->tmpfd, it->tmp, 0);
-			it->published = -1;
-			continue;
-		}
-		if (rc == SPOOL_EMPTY) {
-			errno = ENOENT;
-			seterr(q, "%s vanished before its rename", rel);
-		}
-		if (rc != 0)
-			goto fail;
-		it->published = 1;
 	}
-	if (lfd != -1 && fsync_dir(q, lfd, last->t.leaf) == -1)
+	if (group_publish(q, &m->batch[0].p, m->n, sizeof(m->batch[0]), 1) ==
+	    -1)
 		goto fail;
-	if (lfd != -1)
-		close(lfd);
 	for (i = 0; i < m->n; i++) {
 		it = &m->batch[i];
-		if (it->published == 1) {
-			m->r->count[it->state]++;
+		if (it->p.published == 1) {
+			m->r->count[it->p.state]++;
 			m->r->imported++;
 			m->r->bytes += it->size;
 		} else
@@ -1736,8 +1684,6 @@ batch_commit(struct spool_import *m)
 	m->batch_bytes = 0;
 	return 0;
 fail:
-	if (lfd != -1)
-		close(lfd);
 	batch_undo(m);
 	return imperr(m, errno, "%s", q->err);
 }
@@ -1817,12 +1763,12 @@ import_data(struct spool_import *m, const char *path,
 	it = &m->batch[m->n++];
 	memset(it, 0, sizeof(*it));
 	memcpy(it->id, e->id, SPOOL_ID_SIZE);
-	memcpy(it->tmp, tmp, SPOOL_ID_SIZE);
+	memcpy(it->p.tmp, tmp, SPOOL_ID_SIZE);
 	it->size = e->size;
-	it->state =
+	it->p.state =
 	    m->o.state_as >= 0 ? (enum spool_state)m->o.state_as : state;
 	it->attempts =
-	    it->state == SPOOL_NEW && m->o.state_as >= 0 ? 0 : e->attempts;
+	    it->p.state == SPOOL_NEW && m->o.state_as >= 0 ? 0 : e->attempts;
 	it->due_ms = state == SPOOL_RETRY ? e->deadline_ms : now_ms();
 	memcpy(m->last_id, e->id, SPOOL_ID_SIZE);
 	if (m->n == 1)

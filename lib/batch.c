@@ -13,10 +13,10 @@
 
 #include "internal.h"
 
+/* A message of the batch: its ID is its name in tmp/. */
 struct item {
-	char id[SPOOL_ID_SIZE];
+	struct pub p;
 	uint64_t size;
-	int published;
 };
 
 struct spool_batch {
@@ -83,9 +83,9 @@ spool_batch_add(
 	}
 	it = &b->v[b->n];
 	for (tries = 0;; tries++) {
-		if (new_id(b->opts.priority, it->id) == -1)
+		if (new_id(b->opts.priority, it->p.tmp) == -1)
 			return seterr(q, "make an ID");
-		if (tmp_create(q, it->id, &fd) == 0)
+		if (tmp_create(q, it->p.tmp, &fd) == 0)
 			break;
 		if (errno != EEXIST || tries == 8)
 			return -1;
@@ -94,21 +94,21 @@ spool_batch_add(
 		if ((w = write(fd, p, left)) == -1) {
 			if (errno == EINTR)
 				continue;
-			seterr(q, "write tmp/%s", it->id);
-			tmp_abort(q, it->id, fd);
+			seterr(q, "write tmp/%s", it->p.tmp);
+			tmp_abort(q, it->p.tmp, fd);
 			return -1;
 		}
 		p += w;
 		left -= (size_t)w;
 	}
 	if (close(fd) == -1) {
-		seterr(q, "close tmp/%s", it->id);
-		tmp_abort(q, it->id, -1);
+		seterr(q, "close tmp/%s", it->p.tmp);
+		tmp_abort(q, it->p.tmp, -1);
 		return -1;
 	}
 	it->size = len;
-	it->published = 0;
-	memcpy(id, it->id, SPOOL_ID_SIZE);
+	it->p.published = 0;
+	memcpy(id, it->p.tmp, SPOOL_ID_SIZE);
 	b->n++;
 	return 0;
 }
@@ -123,77 +123,116 @@ unpublish(struct spool_batch *b)
 	int err = errno;
 
 	for (i = 0; i < b->n; i++) {
-		if (b->v[i].published) {
-			if (spool_find(q, b->v[i].id, &e) == 0 &&
+		const char *id = b->v[i].p.tmp;
+
+		if (b->v[i].p.published) {
+			if (spool_find(q, id, &e) == 0 &&
 			    (e.state == SPOOL_NEW || e.state == SPOOL_RETRY))
-				spool_purge(
-				    q, b->v[i].id, SPOOL_ALL_STATES, 0, NULL);
+				spool_purge(q, id, SPOOL_ALL_STATES, 0, NULL);
 		} else
-			unlinkat(q->tmpfd, b->v[i].id, 0);
+			unlinkat(q->tmpfd, id, 0);
 	}
 	b->n = 0;
 	errno = err;
 }
 
 int
-spool_batch_commit(struct spool_batch *b)
+group_publish(
+    struct spool *q, struct pub *v, size_t n, size_t stride, int keep_existing)
 {
-	struct spool *q = b->q;
-	struct target t, last;
+	struct pub *it, *last = NULL;
+	char rel[SPOOL_ID_SIZE + 8];
 	size_t i;
 	int lfd = -1, err, rc;
-	enum spool_state state = b->opts.delay_ms > 0 ? SPOOL_RETRY : SPOOL_NEW;
-	int64_t due = b->opts.delay_ms > 0 ? now_ms() + b->opts.delay_ms : 0;
 
-	if (b->n == 0)
+	if (n == 0)
 		return 0;
 	if (!(q->flags & SPOOL_NOSYNC) && syncfs(q->tmpfd) == -1) {
 		seterr(q, "sync tmp/");
-		goto fail;
+		return -1;
 	}
-	/* IDs ascend, so consecutive messages mostly share a bucket. */
-	for (i = 0; i < b->n; i++) {
-		struct item *it = &b->v[i];
-
-		if (target_of(it->id, it->size, state, 0, due, &t) == -1) {
-			seterr(q, "publish %s", it->id);
-			goto fail;
+	for (i = 0; i < n; i++) {
+		it = (struct pub *)((char *)v + i * stride);
+		if (lfd != -1 && it->state == last->state &&
+		    strcmp(it->t.top, last->t.top) == 0 &&
+		    strcmp(it->t.leaf, last->t.leaf) == 0) {
+			if (move_noreplace(
+				q, q->tmpfd, it->tmp, lfd, it->t.name) == 0) {
+				it->published = 1;
+				continue;
+			}
+			if (errno == EEXIST && keep_existing) {
+				unlinkat(q->tmpfd, it->tmp, 0);
+				it->published = -1;
+				continue;
+			}
 		}
-		if (lfd != -1 && strcmp(t.top, last.top) == 0 &&
-		    strcmp(t.leaf, last.leaf) == 0 &&
-		    move_noreplace(q, q->tmpfd, it->id, lfd, t.name) == 0) {
-			it->published = 1;
-			continue;
-		}
-		if (lfd != -1 && fsync_dir(q, lfd, last.leaf) == -1)
+		if (lfd != -1 && fsync_dir(q, lfd, last->t.leaf) == -1)
 			goto fail;
 		if (lfd != -1)
 			close(lfd);
 		lfd = -1;
-		if ((rc = move_into(
-			 q, q->tmpfd, it->id, it->id, state, &t, &lfd)) != 0) {
-			if (rc != -1) {
-				errno = rc == EEXIST ? EEXIST : ENOENT;
-				seterr(q, "publish tmp/%s", it->id);
-			}
-			goto fail;
+		last = it;
+		snprintf(rel, sizeof(rel), "tmp/%s", it->tmp);
+		rc = move_into(
+		    q, q->tmpfd, it->tmp, rel, it->state, &it->t, &lfd);
+		if (rc == EEXIST && keep_existing) {
+			unlinkat(q->tmpfd, it->tmp, 0);
+			it->published = -1;
+			continue;
 		}
+		if (rc == EEXIST) {
+			errno = EEXIST;
+			seterr(q, "publish %s", rel);
+		} else if (rc == SPOOL_EMPTY) {
+			errno = ENOENT;
+			seterr(q, "%s vanished before its rename", rel);
+		}
+		if (rc != 0)
+			goto fail;
 		it->published = 1;
-		last = t;
 	}
-	if (lfd != -1 && fsync_dir(q, lfd, last.leaf) == -1)
+	if (lfd != -1 && fsync_dir(q, lfd, last->t.leaf) == -1)
 		goto fail;
 	if (lfd != -1)
 		close(lfd);
-	b->n = 0;
 	return 0;
 fail:
 	err = errno;
 	if (lfd != -1)
 		close(lfd);
 	errno = err;
-	unpublish(b);
 	return -1;
+}
+
+int
+spool_batch_commit(struct spool_batch *b)
+{
+	struct spool *q = b->q;
+	size_t i;
+	enum spool_state state = b->opts.delay_ms > 0 ? SPOOL_RETRY : SPOOL_NEW;
+	int64_t due = b->opts.delay_ms > 0 ? now_ms() + b->opts.delay_ms : 0;
+
+	if (b->n == 0)
+		return 0;
+	for (i = 0; i < b->n; i++) {
+		struct pub *p = &b->v[i].p;
+
+		p->state = state;
+		if (target_of(p->tmp, b->v[i].size, state, 0, due, &p->t) ==
+		    -1) {
+			seterr(q, "publish %s", p->tmp);
+			unpublish(b);
+			return -1;
+		}
+	}
+	/* IDs ascend, so consecutive messages mostly share a bucket. */
+	if (group_publish(q, &b->v[0].p, b->n, sizeof(b->v[0]), 0) == -1) {
+		unpublish(b);
+		return -1;
+	}
+	b->n = 0;
+	return 0;
 }
 
 void
@@ -202,7 +241,7 @@ spool_batch_free(struct spool_batch *b)
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < b->n; i++)
-		unlinkat(b->q->tmpfd, b->v[i].id, 0);
+		unlinkat(b->q->tmpfd, b->v[i].p.tmp, 0);
 	free(b->v);
 	free(b);
 }

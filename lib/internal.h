@@ -226,8 +226,9 @@ int history_append(
 int history_remove(struct spool *, const char *id);
 
 /*
- * Publishing (push.c), the one durable write path, also used by import.
- * tmp_create() makes tmp/ID exclusively and returns a writable fd;
+ * Publishing one message (push.c); a batch or an import publishes many
+ * at once with group_publish() below.  tmp_create() makes tmp/ID
+ * exclusively (for those too) and returns a writable fd;
  * tmp_publish() syncs it (unless the handle is SPOOL_NOSYNC), closes it,
  * renames it to STATE (new, retry or dead) with the given attempts and,
  * for retry, due time, fsyncs the target directory and unlinks tmp/ID on
@@ -241,6 +242,25 @@ int tmp_publish(struct spool *, const char *id, int fd, uint64_t size,
 void tmp_abort(struct spool *, const char *id, int fd);
 int target_of(const char *id, uint64_t size, enum spool_state state,
     unsigned attempts, int64_t due_ms, struct target *t);
+
+/*
+ * Group commit (batch.c), for push -l and import: every message is
+ * written and closed in tmp/ unsynced; group_publish() makes their data
+ * durable with one syncfs, renames each to its target T in STATE, and
+ * fsyncs each bucket once (consecutive messages mostly share one).  V is
+ * the first of N struct pub, STRIDE bytes apart (each is a member of the
+ * caller's own item).  A target that exists already is an error, or,
+ * with KEEP_EXISTING, left alone: its tmp/ file is removed and the item
+ * marked -1.  Returns 0 or -1; then PUBLISHED says what to take back.
+ */
+struct pub {
+	char tmp[SPOOL_ID_SIZE]; /* its file in tmp/ */
+	enum spool_state state;
+	struct target t;
+	int published; /* 1 renamed, -1 its target existed, 0 not (yet) */
+};
+int group_publish(
+    struct spool *, struct pub *v, size_t n, size_t stride, int keep_existing);
 
 /*
  * Is ST a message file this queue may deliver: a regular file with one
