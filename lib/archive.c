@@ -1719,8 +1719,6 @@ import_data(struct spool_import *m, const char *path,
 	char tmp[SPOOL_ID_SIZE];
 	uint64_t got = 0;
 	la_ssize_t n;
-	ssize_t w;
-	size_t off;
 	int fd;
 
 	if (charge(m, e->size) == -1)
@@ -1734,17 +1732,11 @@ import_data(struct spool_import *m, const char *path,
 			m->total -= e->size;
 			return skip_data(m);
 		}
-		for (off = 0; off < (size_t)n; off += (size_t)w)
-			if ((w = write(fd, m->data + off, (size_t)n - off)) ==
-			    -1) {
-				if (errno == EINTR) {
-					w = 0;
-					continue;
-				}
-				seterr(q, "write tmp/%s", tmp);
-				tmp_abort(q, tmp, fd);
-				return imperr(m, errno, "%s", q->err);
-			}
+		if (write_full(fd, m->data, (size_t)n) == -1) {
+			seterr(q, "write tmp/%s", tmp);
+			tmp_abort(q, tmp, fd);
+			return imperr(m, errno, "%s", q->err);
+		}
 	}
 	if (n < 0) {
 		tmp_abort(q, tmp, fd);
@@ -1823,8 +1815,7 @@ static int
 write_history(struct spool_import *m, const char *id, const char *text)
 {
 	struct spool *q = m->q;
-	size_t len = strlen(text), off = 0;
-	ssize_t n;
+	size_t len = strlen(text);
 	int fd;
 
 	if (m->infofd == -1) {
@@ -1843,14 +1834,8 @@ write_history(struct spool_import *m, const char *id, const char *text)
 		return errno == EEXIST ? 0 : -1;
 	if (fchmod(fd, q->filemode) == -1)
 		goto fail;
-	while (off < len) {
-		if ((n = write(fd, text + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		off += (size_t)n;
-	}
+	if (write_full(fd, text, len) == -1)
+		goto fail;
 	return close(fd);
 fail:
 	close(fd);

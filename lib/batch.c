@@ -63,9 +63,6 @@ spool_batch_add(
 {
 	struct spool *q = b->q;
 	struct item *it;
-	const char *p = buf;
-	size_t left = len;
-	ssize_t w;
 	int fd, tries;
 
 	if (len > SPOOL_MAX_PAYLOAD) {
@@ -90,16 +87,10 @@ spool_batch_add(
 		if (errno != EEXIST || tries == 8)
 			return -1;
 	}
-	while (left > 0) {
-		if ((w = write(fd, p, left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			seterr(q, "write tmp/%s", it->p.tmp);
-			tmp_abort(q, it->p.tmp, fd);
-			return -1;
-		}
-		p += w;
-		left -= (size_t)w;
+	if (write_full(fd, buf, len) == -1) {
+		seterr(q, "write tmp/%s", it->p.tmp);
+		tmp_abort(q, it->p.tmp, fd);
+		return -1;
 	}
 	if (close(fd) == -1) {
 		seterr(q, "close tmp/%s", it->p.tmp);

@@ -112,24 +112,6 @@ read_config(struct spool *q)
 	return 0;
 }
 
-/* Writes all of BUF, across short writes and EINTR. */
-static int
-write_full(int fd, const char *buf, int len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, (size_t)len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (int)n;
-	}
-	return 0;
-}
-
 /* Formats MS in the largest unit that keeps it exact. */
 static const char *
 exact(int64_t ms, char *buf, size_t size)
@@ -186,7 +168,8 @@ write_config(
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return -1;
-	if (fchmod(fd, mode & 0666) == -1 || write_full(fd, buf, len) == -1 ||
+	if (fchmod(fd, mode & 0666) == -1 ||
+	    write_full(fd, buf, (size_t)len) == -1 ||
 	    (!nosync && fsync(fd) == -1) || fstat(fd, &mine) == -1)
 		goto fail;
 	if (close(fd) == -1) {

@@ -67,8 +67,7 @@ history_append(
 	char *line, when[32];
 	struct tm tm;
 	time_t t = time(NULL);
-	size_t cap = REASON_MAX * 4 + 128, n, done;
-	ssize_t w;
+	size_t cap = REASON_MAX * 4 + 128, n;
 	int dfd, fd, rc = 0;
 
 	if ((dfd = info_dir(q, 1)) == -1)
@@ -84,15 +83,9 @@ history_append(
 	    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
 	    0600);
 	/* One write: O_APPEND keeps concurrent appenders' lines whole. */
-	if (fd == -1 || fchmod(fd, q->filemode) == -1)
+	if (fd == -1 || fchmod(fd, q->filemode) == -1 ||
+	    write_full(fd, line, n) == -1)
 		rc = seterr(q, "write info/%s", id);
-	else
-		for (done = 0; done < n && rc == 0; done += (size_t)w)
-			if ((w = write(fd, line + done, n - done)) == -1 &&
-			    errno != EINTR)
-				rc = seterr(q, "write info/%s", id);
-			else if (w == -1)
-				w = 0;
 	if (fd != -1 && close(fd) == -1 && rc == 0)
 		rc = seterr(q, "close info/%s", id);
 	free(line);

@@ -153,6 +153,9 @@ void warnq(struct spool *, const char *relpath, const char *why);
 
 /* Clocks.  now_ms() and now_us() read CLOCK_REALTIME. */
 int64_t now_ms(void);
+
+/* Writes all LEN bytes of BUF, across short writes and EINTR.  0 or -1. */
+int write_full(int fd, const void *buf, size_t len);
 int64_t now_us(void);
 
 /* IDs and names (name.c). */

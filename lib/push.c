@@ -50,19 +50,8 @@ tmp_abort(struct spool *q, const char *id, int fd)
 static int
 write_all(struct spool *q, int fd, const char *id, const void *buf, size_t len)
 {
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return seterr(q, "write tmp/%s", id);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return write_full(fd, buf, len) == -1 ? seterr(q, "write tmp/%s", id)
+					      : 0;
 }
 
 int

@@ -133,23 +133,6 @@ out:
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 spool_sample_save(struct spool *q, const struct spool_sample *s)
 {
@@ -167,7 +150,7 @@ spool_sample_save(struct spool *q, const struct spool_sample *s)
 	if (fd == -1)
 		return seterr(q, "create %s", tmp);
 	if (fchmod(fd, q->filemode) == -1 ||
-	    write_all(fd, buf, (size_t)len) == -1) {
+	    write_full(fd, buf, (size_t)len) == -1) {
 		err = errno;
 		close(fd);
 		goto fail;
